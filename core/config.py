@@ -1,0 +1,89 @@
+"""One settings object for the whole application, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+CsvList = Annotated[list[str], NoDecode]
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every configurable value; names match the environment variables in DESIGN.md."""
+
+    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "sqlite:///data/agent_registry.db"
+    sql_echo: bool = False
+
+    jira_base_url: str = ""
+    jira_email: str = ""
+    jira_api_token: str = Field(default="", repr=False)
+    jira_project_key: str = "AGENT"
+    jira_webhook_secret: str = Field(default="", repr=False)
+    jira_issue_type: str = "Task"
+    jira_approved_statuses: CsvList = ["Approved"]
+    jira_rejected_statuses: CsvList = ["Rejected"]
+    jira_cancelled_statuses: CsvList = ["Cancelled"]
+    jira_timeout_seconds: float = 10.0
+    webhook_allow_unsigned: bool = False
+    max_content_length: int = 10 * 1024 * 1024
+
+    dashboard_url: str = ""
+    deploy_webhook_url: str = ""
+    deploy_webhook_secret: str = Field(default="", repr=False)
+
+    embedding_backend: str = "tfidf"
+    embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+
+    demo_password: str = Field(default="demo", repr=False)
+    port: int = 5001
+
+    _split = field_validator(
+        "jira_approved_statuses", "jira_rejected_statuses", "jira_cancelled_statuses", mode="before"
+    )(_split_csv)
+
+    @property
+    def jira_enabled(self) -> bool:
+        return bool(self.jira_base_url)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """DATABASE_URL normalised to the drivers we ship (PyMySQL, psycopg 3)."""
+        return normalise_database_url(self.database_url)
+
+
+def normalise_database_url(url: str) -> str:
+    """Pick our drivers for bare mysql:// and postgres:// URLs; resolve relative SQLite paths."""
+    if url.startswith("mysql://") or url.startswith("mariadb://"):
+        url = "mysql+pymysql://" + url.split("://", 1)[1]
+    if url.startswith("mysql+pymysql://") and "charset=" not in url:
+        url += ("&" if "?" in url else "?") + "charset=utf8mb4"
+    if url.startswith("postgres://") or url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+        relative = url[len("sqlite:///") :]
+        url = "sqlite:///" + str(PROJECT_ROOT / relative)
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment)."""
+    get_settings.cache_clear()

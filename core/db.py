@@ -1,0 +1,94 @@
+"""Engines (one per URL, cached) and transactional sessions."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.config import get_settings, normalise_database_url
+
+_engines: dict[str, Engine] = {}
+_lock = threading.Lock()
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def get_engine(url: str | None = None) -> Engine:
+    """The engine for `url` (default: DATABASE_URL), created once per process."""
+    url = normalise_database_url(url or get_settings().database_url)
+    with _lock:
+        engine = _engines.get(url)
+        if engine is None:
+            engine = _create_engine(url)
+            _engines[url] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, forked workers)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+
+
+def _create_engine(url: str) -> Engine:
+    parsed = make_url(url)
+    echo = get_settings().sql_echo
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url, echo=echo, pool_pre_ping=True, connect_args={"check_same_thread": False}
+        )
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=3600)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        # Let SQLAlchemy emit BEGIN itself so write transactions can BEGIN IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):  # noqa: ANN001
+        # A write transaction takes the write lock up front: a read-then-write transaction in
+        # WAL mode would otherwise fail with SQLITE_BUSY instead of waiting its turn.
+        if conn.get_execution_options().get("sqlite_immediate"):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
+            conn.exec_driver_sql("BEGIN")
+
+
+def is_sqlite(engine_or_session: Engine | Session) -> bool:
+    bind = engine_or_session.get_bind() if isinstance(engine_or_session, Session) else engine_or_session
+    return bind.dialect.name == "sqlite"
+
+
+@contextmanager
+def session_scope(url: str | None = None, *, write: bool = False) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on error.
+
+    `write=True` marks a transaction that reads and then writes; on SQLite it takes the
+    write lock at BEGIN so concurrent writers queue instead of failing.
+    """
+    engine = get_engine(url)
+    if write and engine.dialect.name == "sqlite":
+        engine = engine.execution_options(sqlite_immediate=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    with factory() as session, session.begin():
+        yield session

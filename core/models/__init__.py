@@ -1,0 +1,39 @@
+"""The ORM models; importing this package registers every table on `Base.metadata`."""
+
+from core.models.agents import (
+    Agent,
+    AgentStatus,
+    AgentVersion,
+    Comment,
+    Source,
+    StatusChange,
+    VersionStatus,
+)
+from core.models.analytics import EVENT_TYPES, DailyMetric, ModelPrice, UsageLog
+from core.models.base import Base
+from core.models.jobs import JobLease
+from core.models.types import utcnow
+from core.models.users import ApiToken, Role, User
+from core.models.webhooks import WebhookEvent, WebhookStatus
+
+__all__ = [
+    "EVENT_TYPES",
+    "Agent",
+    "AgentStatus",
+    "AgentVersion",
+    "ApiToken",
+    "Base",
+    "Comment",
+    "DailyMetric",
+    "JobLease",
+    "ModelPrice",
+    "Role",
+    "Source",
+    "StatusChange",
+    "UsageLog",
+    "User",
+    "VersionStatus",
+    "WebhookEvent",
+    "WebhookStatus",
+    "utcnow",
+]

@@ -1,0 +1,81 @@
+"""Usage events, their daily rollups and model prices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base
+from core.models.types import UTCDateTime, utcnow
+
+# BIGINT primary keys autoincrement on SQLite only as INTEGER.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+EVENT_TYPES = ("created", "executed", "viewed", "deleted")
+
+
+class UsageLog(Base):
+    __tablename__ = "usage_logs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent_configs.id", ondelete="CASCADE"))
+    event_type: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255), default="")
+    model_name: Mapped[str | None] = mapped_column(String(120))
+    tokens_used: Mapped[int] = mapped_column(Integer, default=0)
+    execution_time_ms: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        Index("ix_usage_logs_created_at", "created_at"),
+        Index("ix_usage_logs_agent_created", "agent_id", "created_at"),
+    )
+
+
+class DailyMetric(Base):
+    __tablename__ = "daily_metrics"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    date: Mapped[date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent_configs.id", ondelete="CASCADE"))
+    executions: Mapped[int] = mapped_column(Integer, default=0)
+    views: Mapped[int] = mapped_column(Integer, default=0)
+    creations: Mapped[int] = mapped_column(Integer, default=0)
+    deletions: Mapped[int] = mapped_column(Integer, default=0)
+    total_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    unique_users: Mapped[int] = mapped_column(Integer, default=0)
+    avg_execution_ms: Mapped[float | None] = mapped_column(Float)
+    p95_execution_ms: Mapped[float | None] = mapped_column(Float)
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (UniqueConstraint("date", "agent_id", name="uq_daily_metrics_date_agent"),)
+
+
+class ModelPrice(Base):
+    """USD per 1K tokens for a model name or a glob pattern (`gpt-4o*`), from a date on."""
+
+    __tablename__ = "model_prices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_pattern: Mapped[str] = mapped_column(String(120))
+    usd_per_1k_tokens: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    effective_from: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("model_pattern", "effective_from", name="uq_model_prices_pattern_from"),
+    )

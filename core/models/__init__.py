@@ -9,7 +9,14 @@ from core.models.agents import (
     StatusChange,
     VersionStatus,
 )
-from core.models.analytics import EVENT_TYPES, DailyMetric, ModelPrice, UsageLog
+from core.models.analytics import (
+    EVENT_TYPES,
+    DailyMetric,
+    DailyModelMetric,
+    ModelPrice,
+    RollupQueue,
+    UsageLog,
+)
 from core.models.base import Base
 from core.models.jobs import JobLease
 from core.models.types import utcnow
@@ -25,9 +32,11 @@ __all__ = [
     "Base",
     "Comment",
     "DailyMetric",
+    "DailyModelMetric",
     "JobLease",
     "ModelPrice",
     "Role",
+    "RollupQueue",
     "Source",
     "StatusChange",
     "UsageLog",

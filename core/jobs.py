@@ -56,3 +56,12 @@ def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:
             with session_scope(write=True) as session:
                 release(session, name=job.name, ran=succeeded)
     return ran
+
+JOBS.extend(
+    [
+        # Today (and any day that got late events) rolled up every few minutes.
+        Job("analytics-rollup", 300.0, "core.analytics.jobs:roll_up_recent", ttl_seconds=900.0),
+        # Yesterday recomputed in full hourly, so it is closed soon after midnight UTC.
+        Job("analytics-close-day", 3600.0, "core.analytics.jobs:close_yesterday"),
+    ]
+)

@@ -9,7 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Date,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -60,8 +60,8 @@ class DailyMetric(Base):
     unique_users: Mapped[int] = mapped_column(Integer, default=0)
     # Exact sum of execution times: averages over any range are sums over counts.
     total_execution_ms: Mapped[int] = mapped_column(BigInteger, default=0)
-    avg_execution_ms: Mapped[float | None] = mapped_column(Float)
-    p95_execution_ms: Mapped[float | None] = mapped_column(Float)
+    avg_execution_ms: Mapped[float | None] = mapped_column(Double)
+    p95_execution_ms: Mapped[float | None] = mapped_column(Double)
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

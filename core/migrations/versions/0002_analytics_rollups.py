@@ -57,6 +57,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('total_execution_ms', sa.BigInteger(), nullable=False, server_default=sa.text('0')))
     with op.batch_alter_table('daily_metrics', schema=None) as batch_op:
         batch_op.alter_column('total_execution_ms', server_default=None, existing_type=sa.BigInteger(), existing_nullable=False)
+        # FLOAT is single precision on MariaDB: averages and p95 need doubles to be exact.
+        batch_op.alter_column('avg_execution_ms', type_=sa.Double(), existing_type=sa.Float(), existing_nullable=True)
+        batch_op.alter_column('p95_execution_ms', type_=sa.Double(), existing_type=sa.Float(), existing_nullable=True)
 
     prices = sa.table(
         'model_prices',
@@ -80,6 +83,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('daily_metrics', schema=None) as batch_op:
         batch_op.drop_column('total_execution_ms')
+        batch_op.alter_column('avg_execution_ms', type_=sa.Float(), existing_type=sa.Double(), existing_nullable=True)
+        batch_op.alter_column('p95_execution_ms', type_=sa.Float(), existing_type=sa.Double(), existing_nullable=True)
 
     with op.batch_alter_table('daily_model_metrics', schema=None) as batch_op:
         batch_op.drop_index('ix_daily_model_metrics_date_model')

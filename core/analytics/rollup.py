@@ -49,13 +49,12 @@ class RollupResult:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, Decimal) or isinstance(b, Decimal):
         return Decimal(str(a or 0)).quantize(MICRO) == Decimal(str(b or 0)).quantize(MICRO)
-    if isinstance(a, float) or isinstance(b, float):
-        return a is b or (a is not None and b is not None and float(a) == float(b))
     return a == b
 
 
 def _key(names: list[str], values: Any) -> tuple:
-    return tuple(as_date(v) if n == "date" else v for n, v in zip(names, values, strict=True))
+    day = values[0]  # the date always comes first
+    return (day if type(day) is date else as_date(day), *values[1:])
 
 
 def _sync(
@@ -78,12 +77,13 @@ def _sync(
         query = query.where(table.c.date < end)
     existing = {_key(key, r[1 : 1 + len(key)]): r for r in session.execute(query)}
     changed = []
+    stamp = {"updated_at": utcnow()} if "updated_at" in table.c else None
+    width = 1 + len(key)
     for row in rows:
         old = existing.pop(tuple(row[k] for k in key), None)
-        if old is None or not all(
-            _same(row[f], old[1 + len(key) + i]) for i, f in enumerate(fields)
-        ):
-            changed.append(row if "updated_at" not in table.c else {**row, "updated_at": utcnow()})
+        # Same computation, same types on every backend: plain tuple equality is exact.
+        if old is None or tuple(old[width:]) != tuple(row[f] for f in fields):
+            changed.append(row | stamp if stamp else row)
     update_columns = fields + (["updated_at"] if "updated_at" in table.c else [])
     upsert(session, table, changed, keys=key, update=update_columns)
     stale = [r[0] for r in existing.values()]

@@ -1,4 +1,6 @@
-"""Daily figures computed by SQL in the database from usage_logs (GROUP BY, window p95).
+"""Daily figures computed by SQL in the database from usage_logs: three GROUP BYs (event
+counts and uniques per day and agent; executions, tokens and time per day, agent and model;
+p95 per day and agent over a narrow window of the executions), merged in Python.
 
 p95 is the nearest-rank 95th percentile of execution times: the value at rank ⌈0.95·n⌉ in
 ascending order (PostgreSQL's percentile_disc(0.95)), i.e. the smallest time whose CUME_DIST()
@@ -14,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal_column, select
+from sqlalchemy import Integer, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from core.analytics.prices import PriceBook, cost_of
@@ -22,6 +24,7 @@ from core.analytics.sql import as_date, day_of
 from core.models import UsageLog
 
 U = UsageLog.__table__.c
+ZERO = Decimal("0.000000")
 
 
 def day_start(day: date) -> datetime:
@@ -45,44 +48,48 @@ class DailyRows:
 
 
 def _per_agent_statement(session: Session, start: date, end: date, agent_id: int | None):
-    day = day_of(session, U.created_at).label("day")
-    partition = [day_of(session, U.created_at), U.agent_id, U.event_type]
-    ranked = (
+    """Event counts and unique users per (day, agent): one plain GROUP BY."""
+    day = day_of(session, U.created_at)
+
+    def count_of(kind: str):  # noqa: ANN202
+        return func.sum(case((U.event_type == kind, 1), else_=0)).cast(Integer)
+
+    return (
         select(
-            day,
+            day.label("day"),
             U.agent_id,
-            U.event_type,
-            U.user_id,
-            U.tokens_used,
-            U.execution_time_ms,
-            # One window (one sort): the share of the partition at or below this time.
-            func.cume_dist().over(partition_by=partition, order_by=U.execution_time_ms).label("cd"),
+            count_of("executed").label("executions"),
+            count_of("viewed").label("views"),
+            count_of("created").label("creations"),
+            count_of("deleted").label("deletions"),
+            func.count(func.nullif(U.user_id, "").distinct()).label("unique_users"),
         )
         .where(*range_filter(start, end, agent_id))
+        .group_by(day, U.agent_id)
+    )
+
+
+def _p95_statement(session: Session, start: date, end: date, agent_id: int | None):
+    """Exact p95 per (day, agent): one window over the executions' (day, agent, time) only."""
+    day = day_of(session, U.created_at)
+    ranked = (
+        select(
+            day.label("day"),
+            U.agent_id,
+            U.execution_time_ms.label("ms"),
+            func.cume_dist()
+            .over(partition_by=[day, U.agent_id], order_by=U.execution_time_ms)
+            .label("cd"),
+        )
+        .where(U.event_type == "executed", *range_filter(start, end, agent_id))
         .subquery("ranked")
     )
     r = ranked.c
-    is_exec = r.event_type == "executed"
-
-    def count_of(kind: str):  # noqa: ANN202
-        return func.sum(case((r.event_type == kind, 1), else_=0)).cast(Integer)
-
-    return select(
-        r.day,
-        r.agent_id,
-        count_of("executed").label("executions"),
-        count_of("viewed").label("views"),
-        count_of("created").label("creations"),
-        count_of("deleted").label("deletions"),
-        func.sum(case((is_exec, r.tokens_used), else_=0)).label("total_tokens"),
-        func.sum(case((is_exec, r.execution_time_ms), else_=0)).label("total_ms"),
-        func.count(func.nullif(r.user_id, "").distinct()).label("unique_users"),
-        func.min(
-            case(
-                (and_(is_exec, r.cd >= literal_column("0.95")), r.execution_time_ms),
-            )
-        ).label("p95"),
-    ).group_by(r.day, r.agent_id)
+    return (
+        select(r.day, r.agent_id, func.min(r.ms).label("p95"))
+        .where(r.cd >= literal_column("0.95"))
+        .group_by(r.day, r.agent_id)
+    )
 
 
 def _per_model_statement(session: Session, start: date, end: date, agent_id: int | None):
@@ -114,29 +121,38 @@ def compute_daily(
     prices = prices or PriceBook.load(session)
     models: list[dict[str, Any]] = []
     cost_by_agent_day: dict[tuple[date, int], Decimal] = {}
+    sums_by_agent_day: dict[tuple[date, int], tuple[int, int]] = {}
     for row in session.execute(_per_model_statement(session, start, end, agent_id)):
         day = as_date(row.day)
         price = prices.price(row.model_name, day)
         cost = cost_of(int(row.total_tokens or 0), price)
         key = (day, row.agent_id)
-        cost_by_agent_day[key] = cost_by_agent_day.get(key, Decimal("0.000000")) + cost
+        tokens, total_ms = int(row.total_tokens or 0), int(row.total_ms or 0)
+        cost_by_agent_day[key] = cost_by_agent_day.get(key, ZERO) + cost
+        had_tokens, had_ms = sums_by_agent_day.get(key, (0, 0))
+        sums_by_agent_day[key] = (had_tokens + tokens, had_ms + total_ms)
         models.append(
             {
                 "date": day,
                 "agent_id": row.agent_id,
                 "model_name": row.model_name,
                 "executions": int(row.executions),
-                "total_tokens": int(row.total_tokens or 0),
-                "total_execution_ms": int(row.total_ms or 0),
+                "total_tokens": tokens,
+                "total_execution_ms": total_ms,
                 "cost_usd": cost,
                 "priced": price is not None,
             }
         )
+    p95 = {
+        (as_date(r.day), r.agent_id): float(r.p95)
+        for r in session.execute(_p95_statement(session, start, end, agent_id))
+    }
     agents: list[dict[str, Any]] = []
     for row in session.execute(_per_agent_statement(session, start, end, agent_id)):
         day = as_date(row.day)
+        key = (day, row.agent_id)
+        tokens, total_ms = sums_by_agent_day.get(key, (0, 0))
         executions = int(row.executions or 0)
-        total_ms = int(row.total_ms or 0)
         agents.append(
             {
                 "date": day,
@@ -145,12 +161,12 @@ def compute_daily(
                 "views": int(row.views or 0),
                 "creations": int(row.creations or 0),
                 "deletions": int(row.deletions or 0),
-                "total_tokens": int(row.total_tokens or 0),
+                "total_tokens": tokens,
                 "unique_users": int(row.unique_users or 0),
                 "total_execution_ms": total_ms,
                 "avg_execution_ms": total_ms / executions if executions else None,
-                "p95_execution_ms": float(row.p95) if row.p95 is not None else None,
-                "cost_usd": cost_by_agent_day.get((day, row.agent_id), Decimal("0.000000")),
+                "p95_execution_ms": p95.get(key),
+                "cost_usd": cost_by_agent_day.get(key, ZERO),
             }
         )
     return DailyRows(agents=agents, models=models)

@@ -26,6 +26,14 @@ from core.errors import ValidationError
 from core.models import Agent, DailyMetric, DailyModelMetric
 
 ZERO = Decimal("0.000000")
+SUMMED_INTS = {
+    "executions",
+    "views",
+    "creations",
+    "deletions",
+    "total_tokens",
+    "total_execution_ms",
+}
 MAX_RANGE_DAYS = 3660
 
 
@@ -50,6 +58,59 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     return runs
 
 
+def _live_days(session: Session, start: date, end: date) -> set[date]:
+    """Days of start..end computed live: today and later, and days queued for the rollup."""
+    today = today_utc()
+    live = {d for d in pending_days(session) if start <= d <= end}
+    stop = end + timedelta(days=1)
+    if stop > today:
+        live.update(today + timedelta(days=i) for i in range((stop - max(today, start)).days))
+    return live
+
+
+def _live_rows(session: Session, live: set[date], agent_id: int | None) -> DailyRows:
+    rows = DailyRows()
+    prices = PriceBook.load(session) if live else None
+    for run_start, run_end in _runs(sorted(live)):
+        computed = compute_daily(
+            session, start=run_start, end=run_end, agent_id=agent_id, prices=prices
+        )
+        rows.agents.extend(computed.agents)
+        rows.models.extend(computed.models)
+    return rows
+
+
+def _stored_totals(
+    session: Session, *, start: date, end: date, live: set[date], agent_id: int | None
+) -> DailyRows:
+    """Closed days' rollups summed in SQL: one agent-level row, one row per (model, priced)."""
+    stop = min(end + timedelta(days=1), today_utc())
+    out = DailyRows()
+    m, mm = DailyMetric.__table__.c, DailyModelMetric.__table__.c
+    for cols, target, group in (
+        (m, out.agents, []),
+        (mm, out.models, [mm.model_name, mm.priced]),
+    ):
+        sums = [
+            func.coalesce(func.sum(cols[f]), 0).label(f)
+            for f in AGENT_FIELDS
+            if f in cols
+            and f not in ("avg_execution_ms", "p95_execution_ms", "unique_users", "priced")
+        ]
+        query = select(*group, *sums).where(cols.date >= start, cols.date < stop)
+        if live:
+            query = query.where(cols.date.not_in(sorted(live)))
+        if agent_id is not None:
+            query = query.where(cols.agent_id == agent_id)
+        if group:
+            query = query.group_by(*group)
+        for r in session.execute(query):
+            row = {k: int(v) if k in SUMMED_INTS else v for k, v in r._mapping.items()}
+            row["cost_usd"] = Decimal(str(row["cost_usd"] or 0)).quantize(ZERO)
+            target.append(row)
+    return out
+
+
 def daily_rows(
     session: Session, *, start: date, end: date, agent_id: int | None = None
 ) -> DailyRows:
@@ -60,9 +121,7 @@ def daily_rows(
     """
     stop = end + timedelta(days=1)
     today = today_utc()
-    live = {d for d in pending_days(session) if start <= d <= end}
-    if stop > today:
-        live.update(today + timedelta(days=i) for i in range((stop - max(today, start)).days))
+    live = _live_days(session, start, end)
     rows = DailyRows()
     for table, fields, target in (
         (DailyMetric.__table__, AGENT_FIELDS, rows.agents),
@@ -79,13 +138,9 @@ def daily_rows(
             row["date"] = as_date(row["date"])
             if row["date"] not in live:
                 target.append(row)
-    prices = PriceBook.load(session) if live else None
-    for run_start, run_end in _runs(sorted(live)):
-        computed = compute_daily(
-            session, start=run_start, end=run_end, agent_id=agent_id, prices=prices
-        )
-        rows.agents.extend(computed.agents)
-        rows.models.extend(computed.models)
+    computed = _live_rows(session, live, agent_id)
+    rows.agents.extend(computed.agents)
+    rows.models.extend(computed.models)
     for row in rows.agents + rows.models:
         row["cost_usd"] = Decimal(str(row["cost_usd"] or 0)).quantize(ZERO)
     return rows
@@ -156,7 +211,11 @@ def _totals(rows: DailyRows, model_name: str | None) -> dict[str, Any]:
 def _period(
     session: Session, *, start: date, end: date, agent_id: int | None, model_name: str | None
 ) -> dict[str, Any]:
-    rows = daily_rows(session, start=start, end=end, agent_id=agent_id)
+    live = _live_days(session, start, end)
+    rows = _stored_totals(session, start=start, end=end, live=live, agent_id=agent_id)
+    computed = _live_rows(session, live, agent_id)
+    rows.agents.extend(computed.agents)
+    rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}
     figures |= _totals(rows, model_name)
     figures |= _raw_stats(session, start=start, end=end, agent_id=agent_id, model_name=model_name)

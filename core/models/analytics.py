@@ -41,7 +41,14 @@ class UsageLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        Index("ix_usage_logs_created_at", "created_at"),
+        # Covers range scans for unique users and p95 over a date range (no table lookups).
+        Index(
+            "ix_usage_logs_created_covering",
+            "created_at",
+            "event_type",
+            "execution_time_ms",
+            "user_id",
+        ),
         Index("ix_usage_logs_agent_created", "agent_id", "created_at"),
     )
 

@@ -1,4 +1,4 @@
-"""analytics: per-model rollups, rollup queue, exact execution-time sums, seeded model prices
+"""analytics: per-model rollups, rollup queue, exact time sums, covering index, seeded prices
 
 Revision ID: 0002_analytics
 Revises: 0001
@@ -61,6 +61,10 @@ def upgrade() -> None:
         batch_op.alter_column('avg_execution_ms', type_=sa.Double(), existing_type=sa.Float(), existing_nullable=True)
         batch_op.alter_column('p95_execution_ms', type_=sa.Double(), existing_type=sa.Float(), existing_nullable=True)
 
+    with op.batch_alter_table('usage_logs', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_logs_created_at')
+        batch_op.create_index('ix_usage_logs_created_covering', ['created_at', 'event_type', 'execution_time_ms', 'user_id'], unique=False)
+
     prices = sa.table(
         'model_prices',
         sa.column('model_pattern', sa.String),
@@ -81,6 +85,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('usage_logs', schema=None) as batch_op:
+        batch_op.drop_index('ix_usage_logs_created_covering')
+        batch_op.create_index('ix_usage_logs_created_at', ['created_at'], unique=False)
+
     with op.batch_alter_table('daily_metrics', schema=None) as batch_op:
         batch_op.drop_column('total_execution_ms')
         batch_op.alter_column('avg_execution_ms', type_=sa.Float(), existing_type=sa.Double(), existing_nullable=True)

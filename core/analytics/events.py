@@ -129,7 +129,7 @@ def _text(value: Any, field: str, max_length: int) -> str:
 
 def normalise_event(raw: Any, *, known_agents: Mapping[int, str], now: datetime) -> EventRow:
     """The usage_logs row for one raw event, or `InvalidEvent` naming the field."""
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):
         raise InvalidEvent("event", f"an event must be a JSON object, got {type(raw).__name__}")
     agent_id = raw.get("agent_id")
     if agent_id is None or agent_id == "":

@@ -12,6 +12,7 @@ from flask import Blueprint, jsonify, request
 
 from core import analytics
 from core.analytics.events import EventsRejected
+from core.analytics.runner import roll_up
 from core.auth import verify_api_token
 from core.db import session_scope
 
@@ -95,11 +96,6 @@ def post_aggregate():  # noqa: ANN201
             day = date.fromisoformat(str(body["date"]))
         except ValueError:
             return _bad_request(f"date {body['date']!r} is not YYYY-MM-DD")
-    with session_scope(write=True) as session:
-        if body.get("all"):
-            result, mode = analytics.rollup_all(session), "all"
-        elif day is not None:
-            result, mode = analytics.rollup_date(session, day=day), "date"
-        else:
-            result, mode = analytics.rollup_pending(session), "pending"
+    mode = "all" if body.get("all") else "date" if day is not None else "pending"
+    result = roll_up(day=day, all_days=mode == "all")
     return jsonify(mode=mode, **result.as_dict())

@@ -30,6 +30,7 @@ from core.analytics.rollup import (
     rollup_date,
     rollup_pending,
 )
+from core.analytics.runner import roll_up
 
 __all__ = [
     "EventError",
@@ -48,6 +49,7 @@ __all__ = [
     "model_series",
     "pending_days",
     "reprice",
+    "roll_up",
     "rollup_all",
     "rollup_date",
     "rollup_pending",

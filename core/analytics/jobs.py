@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime, timedelta
 
-from core.analytics.rollup import RollupResult, rollup_date, rollup_pending
-from core.db import session_scope
+from core.analytics.rollup import RollupResult
+from core.analytics.runner import roll_up
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +16,7 @@ def roll_up_recent() -> RollupResult:
 
     Ingest queues each day it touches, so the queue holds today whenever today changed.
     """
-    with session_scope(write=True) as session:
-        result = rollup_pending(session)
+    result = roll_up()
     if result.days:
         log.info("analytics rollup: %s", result.as_dict())
     return result
@@ -26,7 +25,6 @@ def roll_up_recent() -> RollupResult:
 def close_yesterday() -> RollupResult:
     """After midnight UTC: recompute yesterday in full, whatever the queue says."""
     yesterday = datetime.now(UTC).date() - timedelta(days=1)
-    with session_scope(write=True) as session:
-        result = rollup_date(session, day=yesterday)
+    result = roll_up(day=yesterday)
     log.info("analytics: closed %s: %s", yesterday, result.as_dict())
     return result

@@ -136,15 +136,50 @@ def _dequeue(session: Session, snapshot: dict[date, int]) -> None:
         )
 
 
+@dataclass
+class Computed:
+    """Rollup rows computed for [start, end) (None: every day) and the queue versions seen."""
+
+    start: date | None
+    end: date | None
+    days: int
+    snapshot: dict[date, int]
+    rows: DailyRows
+
+
+def compute_range(session: Session, *, start: date, end: date) -> Computed:
+    """Read side of a rollup of [start, end): queue versions first, then the figures."""
+    snapshot = _queue_snapshot(session, start, end)
+    rows = compute_daily(session, start=start, end=end)
+    return Computed(start, end, max(0, (end - start).days), snapshot, rows)
+
+
+def compute_all(session: Session) -> Computed:
+    """Read side of a rollup of every day with events."""
+    snapshot = _queue_snapshot(session, None, None)
+    first, last = session.execute(
+        select(func.min(UsageLog.created_at), func.max(UsageLog.created_at))
+    ).one()
+    if first is None:
+        return Computed(None, None, 0, snapshot, DailyRows())
+    start, end = first.date(), last.date() + timedelta(days=1)
+    return Computed(
+        None, None, (end - start).days, snapshot, compute_daily(session, start=start, end=end)
+    )
+
+
+def store_computed(session: Session, computed: Computed) -> RollupResult:
+    """Write side: upsert changed rows, delete stale ones, dequeue days nobody touched since."""
+    written, deleted = _store(session, computed.rows, start=computed.start, end=computed.end)
+    _dequeue(session, computed.snapshot)
+    return RollupResult(computed.days, written, deleted)
+
+
 def rollup_range(session: Session, *, start: date, end: date) -> RollupResult:
     """Recompute and store the rollups of the days in [start, end)."""
     if end <= start:
         return RollupResult(0, 0, 0)
-    snapshot = _queue_snapshot(session, start, end)
-    rows = compute_daily(session, start=start, end=end)
-    written, deleted = _store(session, rows, start=start, end=end)
-    _dequeue(session, snapshot)
-    return RollupResult((end - start).days, written, deleted)
+    return store_computed(session, compute_range(session, start=start, end=end))
 
 
 def rollup_date(session: Session, *, day: date) -> RollupResult:
@@ -154,20 +189,7 @@ def rollup_date(session: Session, *, day: date) -> RollupResult:
 
 def rollup_all(session: Session) -> RollupResult:
     """Recompute every day that has events and delete rollups of days that have none."""
-    snapshot = _queue_snapshot(session, None, None)
-    first, last = session.execute(
-        select(func.min(UsageLog.created_at), func.max(UsageLog.created_at))
-    ).one()
-    if first is None:
-        rows, start, end = DailyRows(), None, None
-        days = 0
-    else:
-        start, end = first.date(), last.date() + timedelta(days=1)
-        rows = compute_daily(session, start=start, end=end)
-        days = (end - start).days
-    written, deleted = _store(session, rows, start=None, end=None)
-    _dequeue(session, snapshot)
-    return RollupResult(days, written, deleted)
+    return store_computed(session, compute_all(session))
 
 
 def pending_days(session: Session) -> list[date]:
@@ -186,10 +208,15 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
     return runs
 
 
+def pending_runs(session: Session) -> list[tuple[date, date]]:
+    """Queued days as [start, end) runs of consecutive days."""
+    return _runs(pending_days(session))
+
+
 def rollup_pending(session: Session) -> RollupResult:
     """Incremental rollup: recompute only the days that received events since their last run."""
     total = RollupResult(0, 0, 0)
-    for start, end in _runs(pending_days(session)):
+    for start, end in pending_runs(session):
         r = rollup_range(session, start=start, end=end)
         total = RollupResult(
             total.days + r.days, total.written + r.written, total.deleted + r.deleted

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core import analytics
 from core.analytics.importer import ImportRejected, import_file
+from core.analytics.runner import roll_up
 from core.cli._output import add_json_flag, print_json, print_table
 from core.db import session_scope
 
@@ -114,13 +115,7 @@ def _import(args) -> int:  # noqa: ANN001
 
 
 def _aggregate(args) -> int:  # noqa: ANN001
-    with session_scope(write=True) as session:
-        if args.all:
-            result = analytics.rollup_all(session)
-        elif args.date:
-            result = analytics.rollup_date(session, day=args.date)
-        else:
-            result = analytics.rollup_pending(session)
+    result = roll_up(day=args.date, all_days=args.all)
     if args.json:
         print_json(result.as_dict())
     else:

@@ -33,6 +33,7 @@ DEFAULT_PRICES: list[tuple[str, str]] = [
     ("gpt-4.1*", "0.004000"),
     ("gpt-3.5-turbo*", "0.001000"),
     ("claude-3-5-sonnet*", "0.006000"),
+    ("claude-sonnet-4*", "0.006000"),
     ("claude-3-haiku*", "0.000750"),
     ("gemini-1.5-pro*", "0.003500"),
     ("llama-3*", "0.000600"),

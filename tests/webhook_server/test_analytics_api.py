@@ -10,14 +10,7 @@ from sqlalchemy import func, select
 from core import auth
 from core.db import session_scope
 from core.models import DailyMetric, UsageLog
-from webhook_server import create_app
 from webhook_server.analytics import MAX_EVENTS
-
-
-@pytest.fixture
-def client(db_url):  # noqa: ANN001, ANN201
-    app = create_app({"TESTING": True, "START_WORKER": False})
-    return app.test_client()
 
 
 @pytest.fixture

@@ -469,14 +469,29 @@ def daily_metrics(session: Session, *, day: date, agent_id: int | None = None) -
     `total_tokens`, `unique_users`, `avg_execution_ms`, `p95_execution_ms`, `cost_usd` (str),
     `unpriced_models`, `source` ("rollup" or "live").
     """
-    rows = daily_rows(session, start=day, end=day, agent_id=agent_id)
-    live = day >= today_utc() or day in pending_days(session)
+    live = bool(_live_days(session, day, day))
+    if live:
+        rows = _live_rows(session, {day}, agent_id)
+        agent_row = rows.agents[0] if agent_id is not None and rows.agents else None
+    else:  # closed: the rollups summed in SQL
+        rows = _stored_totals(session, start=day, end=day, live=set(), agent_id=agent_id)
+        agent_row = None
+        if agent_id is not None:
+            m = DailyMetric.__table__.c
+            found = session.execute(
+                select(m.unique_users, m.p95_execution_ms).where(
+                    m.date == day, m.agent_id == agent_id
+                )
+            ).first()
+            agent_row = dict(found._mapping) if found else None
     figures = _totals(rows, None)
-    if agent_id is not None and rows.agents:
-        (row,) = rows.agents
-        figures["unique_users"] = row["unique_users"]
-        figures["p95_execution_ms"] = row["p95_execution_ms"]
-    elif agent_id is not None or not rows.agents:
+    has_events = bool(
+        figures["executions"] or figures["views"] or figures["creations"] or figures["deletions"]
+    )
+    if agent_row is not None:
+        figures["unique_users"] = agent_row["unique_users"]
+        figures["p95_execution_ms"] = agent_row["p95_execution_ms"]
+    elif agent_id is not None or not has_events:
         figures["unique_users"] = 0
         figures["p95_execution_ms"] = None
     else:  # across agents: a user of two agents counts once

@@ -1,6 +1,6 @@
-"""Daily figures computed by SQL in the database from usage_logs: three GROUP BYs (event
-counts and uniques per day and agent; executions, tokens and time per day, agent and model;
-p95 per day and agent over a narrow window of the executions), merged in Python.
+"""Daily figures computed by SQL in the database from usage_logs: two GROUP BYs (event
+counts, uniques and p95 per day and agent; executions, tokens and time per day, agent and
+model), merged in Python.
 
 p95 is the nearest-rank 95th percentile of execution times: the value at rank ⌈0.95·n⌉ in
 ascending order (PostgreSQL's percentile_disc(0.95)), i.e. the smallest time whose CUME_DIST()
@@ -16,11 +16,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, case, func, literal_column, select
+from sqlalchemy import Integer, and_, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from core.analytics.prices import PriceBook, cost_of
-from core.analytics.sql import as_date, day_of
+from core.analytics.sql import as_date, day_of, dialect_name
 from core.models import UsageLog
 
 U = UsageLog.__table__.c
@@ -48,47 +48,59 @@ class DailyRows:
 
 
 def _per_agent_statement(session: Session, start: date, end: date, agent_id: int | None):
-    """Event counts and unique users per (day, agent): one plain GROUP BY."""
+    """Event counts, unique users and exact p95 per (day, agent) in one statement.
+
+    PostgreSQL has the ordered-set aggregate percentile_disc; elsewhere CUME_DIST() over the
+    (day, agent, event type) partition ordered by time, and the smallest time at ≥ 0.95.
+    """
     day = day_of(session, U.created_at)
+    if dialect_name(session) == "postgresql":
+        t = U
+        p95 = (
+            func.percentile_disc(literal_column("0.95"))
+            .within_group(U.execution_time_ms)
+            .filter(U.event_type == "executed")
+        )
+        group_day = day
+        where = range_filter(start, end, agent_id)
+    else:
+        partition = [day, U.agent_id, U.event_type]
+        ranked = (
+            select(
+                day.label("day"),
+                U.agent_id,
+                U.event_type,
+                U.user_id,
+                U.execution_time_ms,
+                func.cume_dist()
+                .over(partition_by=partition, order_by=U.execution_time_ms)
+                .label("cd"),
+            )
+            .where(*range_filter(start, end, agent_id))
+            .subquery("ranked")
+        )
+        t = ranked.c
+        is_p95 = and_(t.event_type == "executed", t.cd >= literal_column("0.95"))
+        p95 = func.min(case((is_p95, t.execution_time_ms)))
+        group_day = t.day
+        where = []
 
     def count_of(kind: str):  # noqa: ANN202
-        return func.sum(case((U.event_type == kind, 1), else_=0)).cast(Integer)
+        return func.sum(case((t.event_type == kind, 1), else_=0)).cast(Integer)
 
     return (
         select(
-            day.label("day"),
-            U.agent_id,
+            group_day.label("day"),
+            t.agent_id,
             count_of("executed").label("executions"),
             count_of("viewed").label("views"),
             count_of("created").label("creations"),
             count_of("deleted").label("deletions"),
-            func.count(func.nullif(U.user_id, "").distinct()).label("unique_users"),
+            func.count(func.nullif(t.user_id, "").distinct()).label("unique_users"),
+            p95.label("p95"),
         )
-        .where(*range_filter(start, end, agent_id))
-        .group_by(day, U.agent_id)
-    )
-
-
-def _p95_statement(session: Session, start: date, end: date, agent_id: int | None):
-    """Exact p95 per (day, agent): one window over the executions' (day, agent, time) only."""
-    day = day_of(session, U.created_at)
-    ranked = (
-        select(
-            day.label("day"),
-            U.agent_id,
-            U.execution_time_ms.label("ms"),
-            func.cume_dist()
-            .over(partition_by=[day, U.agent_id], order_by=U.execution_time_ms)
-            .label("cd"),
-        )
-        .where(U.event_type == "executed", *range_filter(start, end, agent_id))
-        .subquery("ranked")
-    )
-    r = ranked.c
-    return (
-        select(r.day, r.agent_id, func.min(r.ms).label("p95"))
-        .where(r.cd >= literal_column("0.95"))
-        .group_by(r.day, r.agent_id)
+        .where(*where)
+        .group_by(group_day, t.agent_id)
     )
 
 
@@ -143,10 +155,6 @@ def compute_daily(
                 "priced": price is not None,
             }
         )
-    p95 = {
-        (as_date(r.day), r.agent_id): float(r.p95)
-        for r in session.execute(_p95_statement(session, start, end, agent_id))
-    }
     agents: list[dict[str, Any]] = []
     for row in session.execute(_per_agent_statement(session, start, end, agent_id)):
         day = as_date(row.day)
@@ -165,7 +173,7 @@ def compute_daily(
                 "unique_users": int(row.unique_users or 0),
                 "total_execution_ms": total_ms,
                 "avg_execution_ms": total_ms / executions if executions else None,
-                "p95_execution_ms": p95.get(key),
+                "p95_execution_ms": float(row.p95) if row.p95 is not None else None,
                 "cost_usd": cost_by_agent_day.get(key, ZERO),
             }
         )

@@ -56,7 +56,7 @@ REFUSALS = [
     ({"execution_time_ms": [1]}, "execution_time_ms", "non-negative"),
     ({"created_at": "yesterday-ish"}, "created_at", "ISO 8601"),
     ({"created_at": 1700000000}, "created_at", "ISO 8601"),
-    ({"created_at": _future(6)}, "created_at", "5 minutes in the future"),
+    ({"created_at": lambda: _future(6)}, "created_at", "5 minutes in the future"),
     ({"user": {"id": 1}}, "user", "must be a string"),
     ({"user": "x" * 256}, "user", "at most 255"),
     ({"model_name": "m" * 121}, "model_name", "at most 120"),
@@ -65,7 +65,8 @@ REFUSALS = [
 
 @pytest.mark.parametrize(("change", "field", "message"), REFUSALS)
 def test_each_refusal_names_the_field_and_stores_nothing(agent, change, field, message):
-    event = _valid(agent) | change
+    # Times relative to now are computed when the test runs, not when it is collected.
+    event = _valid(agent) | {k: v() if callable(v) else v for k, v in change.items()}
     if change.get("agent_id", 0) is None:
         del event["agent_id"]
     batch = [_valid(agent), event, _valid(agent)]

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from core.analytics.compute import DailyRows, U, compute_daily, range_filter
 from core.analytics.prices import PriceBook
 from core.analytics.rollup import AGENT_FIELDS, MODEL_FIELDS, pending_days
-from core.analytics.sql import as_date
+from core.analytics.sql import as_date, dialect_name
 from core.errors import ValidationError
-from core.models import Agent, DailyMetric, DailyModelMetric
+from core.models import Agent, DailyMetric, DailyModelMetric, UsageLog
 
 ZERO = Decimal("0.000000")
 SUMMED_INTS = {
@@ -159,12 +159,20 @@ def _raw_stats(
     executed = U.event_type == "executed"
     if model_name is not None:
         filters += [executed, U.model_name == model_name]
-    uniques, executions = session.execute(
-        select(
-            func.count(func.nullif(U.user_id, "").distinct()),
-            func.coalesce(func.sum(case((executed, 1), else_=0)), 0),
-        ).where(*filters)
-    ).one()
+    if dialect_name(session) == "postgresql":
+        # PostgreSQL sorts for COUNT(DISTINCT); a DISTINCT subquery is hashed (much faster).
+        users = select(U.user_id).where(*filters, U.user_id != "").distinct().subquery()
+        uniques = session.scalar(select(func.count()).select_from(users))
+        executions = session.scalar(
+            select(func.count()).where(*filters, executed).select_from(UsageLog.__table__)
+        )
+    else:
+        uniques, executions = session.execute(
+            select(
+                func.count(func.nullif(U.user_id, "").distinct()),
+                func.coalesce(func.sum(case((executed, 1), else_=0)), 0),
+            ).where(*filters)
+        ).one()
     return {
         "unique_users": int(uniques or 0),
         "p95_execution_ms": _p95(session, filters=filters, n=int(executions or 0)),

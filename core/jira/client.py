@@ -241,6 +241,8 @@ def client_from_settings(**overrides: Any) -> JiraClient:
         "email": settings.jira_email,
         "api_token": settings.jira_api_token,
         "timeout": settings.jira_timeout_seconds,
+        "backoff_base": settings.jira_retry_base_seconds,
+        "max_retries": settings.jira_max_retries,
     }
     options.update(overrides)
     return JiraClient(settings.jira_base_url, **options)

@@ -1,0 +1,275 @@
+"""Apply one stored Jira webhook delivery to the registry (status moves, notes, comments)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.orm import Session
+
+from core.config import get_settings
+from core.jira.adf import to_plain_text
+from core.models import (
+    Agent,
+    AgentStatus,
+    AgentVersion,
+    Comment,
+    JiraIssueState,
+    Source,
+    StatusChange,
+    VersionStatus,
+    WebhookStatus,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+COMMENT_EVENTS = {"comment_created", "comment_updated"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: WebhookStatus
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    event_type: str | None
+    issue_key: str | None
+    timestamp_ms: int | None
+
+
+def summarise(payload: Any) -> EventSummary:
+    """The fields we index a delivery by; tolerant of any JSON shape."""
+    if not isinstance(payload, dict):
+        return EventSummary(None, None, None)
+    issue = payload.get("issue") if isinstance(payload.get("issue"), dict) else {}
+    timestamp = payload.get("timestamp")
+    return EventSummary(
+        str(payload.get("webhookEvent"))[:64] if payload.get("webhookEvent") else None,
+        str(issue.get("key"))[:32] if issue.get("key") else None,
+        int(timestamp) if isinstance(timestamp, int | float) else None,
+    )
+
+
+def apply_event(session: Session, *, payload: dict[str, Any]) -> Outcome:
+    """Decide what a delivery means and apply it; raises on database trouble (retried)."""
+    summary = summarise(payload)
+    status_item = _status_item(payload)
+    is_comment = summary.event_type in COMMENT_EVENTS or (
+        summary.event_type == "jira:issue_updated" and isinstance(payload.get("comment"), dict)
+    )
+    if not (summary.event_type == "jira:issue_updated" and status_item) and not is_comment:
+        return Outcome(WebhookStatus.IGNORED, f"event {summary.event_type!r} is not acted on")
+    if not summary.issue_key:
+        return Outcome(WebhookStatus.IGNORED, "no issue in the event")
+    agent, version = _agent_for_issue(session, summary.issue_key)
+    if agent is None:
+        return Outcome(WebhookStatus.UNMATCHED, f"no agent has Jira issue {summary.issue_key}")
+    if status_item:
+        return _apply_status(session, agent, version, summary, payload, status_item)
+    return _apply_comment(session, agent, summary.event_type or "", payload["comment"])
+
+
+def _status_item(payload: dict[str, Any]) -> dict[str, Any] | None:
+    changelog = payload.get("changelog") if isinstance(payload.get("changelog"), dict) else {}
+    for item in changelog.get("items") or []:
+        if isinstance(item, dict) and item.get("field") == "status":
+            return item
+    return None
+
+
+def _agent_for_issue(session: Session, key: str) -> tuple[Agent | None, int | None]:
+    """The agent whose submission the issue tracks, and that submission's version."""
+    row = session.execute(
+        select(Agent, AgentVersion.version)
+        .join(AgentVersion, AgentVersion.agent_id == Agent.id)
+        .where(AgentVersion.jira_issue_key == key)
+        .order_by(AgentVersion.version.desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row[0], row[1]
+    agent = session.scalars(select(Agent).where(Agent.jira_issue_key == key).limit(1)).first()
+    return agent, (agent.version if agent else None)
+
+
+def jira_user_label(user: Any) -> str:
+    if not isinstance(user, dict):
+        return "Jira"
+    return str(
+        user.get("emailAddress") or user.get("displayName") or user.get("accountId") or "Jira"
+    )
+
+
+def _event_time(timestamp_ms: int | None) -> datetime:
+    if timestamp_ms is None:
+        return utcnow()
+    return datetime.fromtimestamp(timestamp_ms / 1000, UTC)
+
+
+def _in(name: str, names: list[str]) -> bool:
+    return name.casefold() in {n.casefold() for n in names}
+
+
+def _apply_status(
+    session: Session,
+    agent: Agent,
+    version: int | None,
+    summary: EventSummary,
+    payload: dict[str, Any],
+    item: dict[str, Any],
+) -> Outcome:
+    key = summary.issue_key or ""
+    to_name = str(item.get("toString") or "")
+    from_name = str(item.get("fromString") or "")
+    actor = jira_user_label(payload.get("user"))
+    state = session.get(JiraIssueState, key, with_for_update=True)
+    if state is None:
+        state = JiraIssueState(issue_key=key)
+        session.add(state)
+    ts = summary.timestamp_ms
+    if (
+        state.last_status_event_ms is not None
+        and ts is not None
+        and ts < state.last_status_event_ms
+    ):
+        return Outcome(
+            WebhookStatus.STALE,
+            f"{key} → {to_name} is older than the last applied status event ({state.last_status})",
+        )
+    state.last_status, state.last_status_event_ms = to_name, ts
+    state.updated_at = utcnow()
+
+    settings = get_settings()
+    note = f"Jira {key}: {from_name or '?'} → {to_name} by {actor}"
+    current = version == agent.version
+    if _in(to_name, settings.jira_approved_statuses):
+        target = AgentStatus.APPROVED
+    elif _in(to_name, settings.jira_rejected_statuses):
+        target = AgentStatus.REJECTED
+    elif _in(to_name, settings.jira_cancelled_statuses):
+        target = AgentStatus.DRAFT
+    else:
+        _note(session, agent, version, actor, note)
+        return Outcome(WebhookStatus.PROCESSED, "recorded as a note")
+    if not current:
+        _note(session, agent, version, actor, f"{note} (version {version} is not the current one)")
+        return Outcome(WebhookStatus.PROCESSED, "older submission: recorded as a note")
+    if agent.status == target:
+        return Outcome(WebhookStatus.PROCESSED, f"already {target.value}")
+    if agent.status != AgentStatus.PENDING:
+        _note(session, agent, version, actor, f"{note}; not applied, the agent is {agent.status}")
+        return Outcome(WebhookStatus.PROCESSED, f"agent is {agent.status}: recorded as a note")
+    decided_at = _event_time(ts)
+    values: dict[str, Any] = {"status": target, "updated_at": utcnow()}
+    if target == AgentStatus.APPROVED:
+        values.update(approved_by=actor, approved_at=decided_at)
+    moved = session.execute(
+        update(Agent)
+        .where(Agent.id == agent.id, Agent.status == AgentStatus.PENDING)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(agent)
+    if not moved:  # someone decided in the dashboard a moment ago
+        return Outcome(WebhookStatus.PROCESSED, "decided concurrently; not applied")
+    _set_version_status(session, agent.id, version, target, actor, decided_at)
+    session.add(
+        StatusChange(
+            agent_id=agent.id,
+            version=version,
+            from_status=AgentStatus.PENDING.value,
+            to_status=target.value,
+            actor=actor,
+            source=Source.JIRA,
+            comment=note,
+        )
+    )
+    return Outcome(WebhookStatus.PROCESSED, f"agent moved to {target.value}")
+
+
+def _set_version_status(
+    session: Session,
+    agent_id: int,
+    version: int | None,
+    target: AgentStatus,
+    actor: str,
+    at: datetime,
+) -> None:
+    row = session.scalars(
+        select(AgentVersion).where(
+            AgentVersion.agent_id == agent_id, AgentVersion.version == version
+        )
+    ).first()
+    if row is None:
+        return
+    if target == AgentStatus.APPROVED:
+        row.status, row.approved_by, row.approved_at = VersionStatus.APPROVED, actor, at
+    elif target == AgentStatus.REJECTED:
+        row.status = VersionStatus.REJECTED
+    else:
+        row.status = VersionStatus.CANCELLED
+
+
+def _note(session: Session, agent: Agent, version: int | None, actor: str, text: str) -> None:
+    session.add(
+        StatusChange(
+            agent_id=agent.id,
+            version=version,
+            from_status=agent.status.value,
+            to_status=agent.status.value,
+            actor=actor,
+            source=Source.JIRA,
+            comment=text,
+        )
+    )
+
+
+def _apply_comment(
+    session: Session, agent: Agent, event_type: str, comment: dict[str, Any]
+) -> Outcome:
+    comment_id = str(comment.get("id") or "")
+    if not comment_id:
+        return Outcome(WebhookStatus.IGNORED, "comment without an id")
+    body = to_plain_text(comment.get("body")).strip()
+    author = jira_user_label(comment.get("author"))
+    # One query finds both the comment itself and our own not-yet-linked comments (echoes).
+    candidates = session.scalars(
+        select(Comment).where(
+            Comment.agent_id == agent.id,
+            or_(
+                Comment.jira_comment_id == comment_id,
+                and_(Comment.jira_comment_id.is_(None), Comment.source != Source.JIRA),
+            ),
+        )
+    ).all()
+    existing = next((c for c in candidates if c.jira_comment_id == comment_id), None)
+    if existing is not None:
+        if event_type == "comment_updated" and existing.source == Source.JIRA and body:
+            existing.body = body
+            return Outcome(WebhookStatus.PROCESSED, "comment updated")
+        return Outcome(WebhookStatus.PROCESSED, "comment already known")
+    echo = next((c for c in candidates if c.body.strip() and c.body.strip() in body), None)
+    if echo is not None:  # our own comment, echoed before we stored its Jira id
+        echo.jira_comment_id = comment_id
+        return Outcome(WebhookStatus.PROCESSED, "echo of a registry comment")
+    if not body:
+        return Outcome(WebhookStatus.IGNORED, "empty comment")
+    # A concurrent copy of this comment (another event type) makes this insert fail on the
+    # unique Jira id; the event is then retried and finds the comment.
+    session.add(
+        Comment(
+            agent_id=agent.id,
+            author=author,
+            body=body,
+            source=Source.JIRA,
+            jira_comment_id=comment_id,
+        )
+    )
+    session.flush()
+    return Outcome(WebhookStatus.PROCESSED, "comment added")

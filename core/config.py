@@ -23,7 +23,9 @@ def _split_csv(value: object) -> object:
 class Settings(BaseSettings):
     """Every configurable value; names match the environment variables in DESIGN.md."""
 
-    model_config = SettingsConfigDict(env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_file=PROJECT_ROOT / ".env", env_file_encoding="utf-8", extra="ignore"
+    )
 
     database_url: str = "sqlite:///data/agent_registry.db"
     sql_echo: bool = False

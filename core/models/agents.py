@@ -52,8 +52,9 @@ class Agent(Base):
     code: Mapped[str] = mapped_column(LongText, default="")
     code_filename: Mapped[str | None] = mapped_column(String(255))
     status: Mapped[AgentStatus] = mapped_column(_str_enum(AgentStatus), default=AgentStatus.DRAFT)
-    # Number of the latest submitted version (0 until the first submission).
-    version: Mapped[int] = mapped_column(Integer, default=0)
+    # The working copy's version number: frozen as a snapshot at submission; the first
+    # change after a snapshot left review (cancel, rejection, deployment) starts the next one.
+    version: Mapped[int] = mapped_column(Integer, default=1)
     production_version: Mapped[int | None] = mapped_column(Integer)
     jira_issue_key: Mapped[str | None] = mapped_column(String(32), index=True)
     approved_by: Mapped[str | None] = mapped_column(String(255))
@@ -92,7 +93,9 @@ class AgentVersion(Base):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deployed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (UniqueConstraint("agent_id", "version", name="uq_agent_registry_agent_version"),)
+    __table_args__ = (
+        UniqueConstraint("agent_id", "version", name="uq_agent_registry_agent_version"),
+    )
 
 
 class Source(enum.StrEnum):

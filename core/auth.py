@@ -1,0 +1,184 @@
+"""Accounts, roles, password hashing (Argon2) and API tokens (stored only as hashes)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.errors import AuthenticationError, NotFoundError, ValidationError
+from core.models import ApiToken, Role, User, utcnow
+
+_hasher = PasswordHasher()
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+TOKEN_PREFIX = "ar_"
+MIN_PASSWORD_LENGTH = 4
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    if not password_hash:
+        return False
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        allowed = ", ".join(r.value for r in Role)
+        raise ValidationError(
+            f"unknown role '{value}'; use one of: {allowed}", field="role"
+        ) from None
+
+
+def normalise_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not EMAIL_RE.match(email) or len(email) > 255:
+        raise ValidationError(f"'{email}' is not a valid email address", field="email")
+    return email
+
+
+def create_user(
+    session: Session, *, email: str, name: str, role: Role | str, password: str | None = None
+) -> User:
+    email = normalise_email(email)
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("name must be 1 to 120 characters", field="name")
+    role = parse_role(role) if isinstance(role, str) else role
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    if find_user(session, email=email) is not None:
+        raise ValidationError(f"a user with email {email} already exists", field="email")
+    user = User(
+        email=email,
+        name=name,
+        role=role,
+        password_hash=hash_password(password) if password else None,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def find_user(session: Session, *, email: str) -> User | None:
+    email = (email or "").strip().lower()
+    return session.scalar(select(User).where(func.lower(User.email) == email))
+
+
+def get_user(session: Session, *, email: str) -> User:
+    """The active user with this email, or a NotFoundError naming it."""
+    user = find_user(session, email=email)
+    if user is None or not user.is_active:
+        raise NotFoundError(f"no active user with email {email}; add one with `users add`")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.email)))
+
+
+def set_role(session: Session, *, email: str, role: Role | str) -> User:
+    user = get_user(session, email=email)
+    user.role = parse_role(role) if isinstance(role, str) else role
+    return user
+
+
+def set_active(session: Session, *, email: str, active: bool) -> User:
+    user = find_user(session, email=email)
+    if user is None:
+        raise NotFoundError(f"no user with email {email}")
+    user.is_active = active
+    return user
+
+
+def set_password(session: Session, *, email: str, password: str) -> User:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    user = get_user(session, email=email)
+    user.password_hash = hash_password(password)
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User:
+    """The user for these credentials; one message for every failure (no account probing)."""
+    user = find_user(session, email=email)
+    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+        raise AuthenticationError("wrong email or password")
+    if _hasher.check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hash_password(password)
+    return user
+
+
+# --- API tokens ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    id: int
+    name: str
+    token: str  # the secret: shown once, never stored
+
+
+def _token_digest(token: str) -> str:
+    # Tokens are 256-bit random secrets, so a fast hash is enough (no brute force possible).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_api_token(
+    session: Session, *, name: str, created_by_email: str | None = None
+) -> IssuedToken:
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError("token name must be 1 to 120 characters", field="name")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    creator = find_user(session, email=created_by_email) if created_by_email else None
+    row = ApiToken(
+        name=name,
+        token_hash=_token_digest(secret),
+        prefix=secret[:10],
+        created_by_id=creator.id if creator else None,
+    )
+    session.add(row)
+    session.flush()
+    return IssuedToken(id=row.id, name=name, token=secret)
+
+
+def verify_api_token(session: Session, *, token: str | None) -> ApiToken | None:
+    """The live token row for this bearer secret, or None."""
+    if not token:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    return row
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
+
+
+def revoke_api_token(session: Session, *, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None:
+        raise NotFoundError(f"no API token with id {token_id}")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+    return row

@@ -1,0 +1,104 @@
+"""`users add|list|set-role|set-password|deactivate`."""
+
+from __future__ import annotations
+
+import getpass
+
+from core import auth
+from core.cli._output import add_json_flag, print_json, print_table
+from core.db import session_scope
+from core.errors import ValidationError
+from core.models import Role
+
+ROLES = [r.value for r in Role]
+
+
+def register(subparsers) -> None:  # noqa: ANN001
+    users = subparsers.add_parser("users", help="registry accounts")
+    sub = users.add_subparsers(dest="users_command", metavar="ACTION", required=True)
+
+    add = sub.add_parser("add", help="add an account")
+    add.add_argument("--email", required=True)
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument("--password", help="omit to be prompted (or leave unset for SSO-only)")
+    add.add_argument("--no-password", action="store_true", help="account without a password (SSO)")
+    add_json_flag(add)
+    add.set_defaults(handler=_add)
+
+    lst = sub.add_parser("list", help="list accounts")
+    add_json_flag(lst)
+    lst.set_defaults(handler=_list)
+
+    role = sub.add_parser("set-role", help="change an account's role")
+    role.add_argument("--email", required=True)
+    role.add_argument("--role", required=True, choices=ROLES)
+    role.set_defaults(handler=_set_role)
+
+    pw = sub.add_parser("set-password", help="set an account's password (prompted)")
+    pw.add_argument("--email", required=True)
+    pw.add_argument("--password")
+    pw.set_defaults(handler=_set_password)
+
+    off = sub.add_parser("deactivate", help="block an account from logging in")
+    off.add_argument("--email", required=True)
+    off.set_defaults(handler=_deactivate)
+
+
+def _user_dict(user) -> dict:  # noqa: ANN001
+    return {
+        "id": user.id,
+        "email": user.email,
+        "name": user.name,
+        "role": user.role.value,
+        "active": user.is_active,
+    }
+
+
+def _prompt_password(given: str | None) -> str:
+    if given:
+        return given
+    first = getpass.getpass("Password: ")
+    if first != getpass.getpass("Repeat password: "):
+        raise ValidationError("the two passwords differ; try again")
+    return first
+
+
+def _add(args) -> int:  # noqa: ANN001
+    password = None if args.no_password else _prompt_password(args.password)
+    with session_scope(write=True) as session:
+        user = auth.create_user(
+            session, email=args.email, name=args.name, role=args.role, password=password
+        )
+        data = _user_dict(user)
+    print_json(data) if args.json else print(f"added {data['email']} ({data['role']})")
+    return 0
+
+
+def _list(args) -> int:  # noqa: ANN001
+    with session_scope() as session:
+        rows = [_user_dict(u) for u in auth.list_users(session)]
+    print_json(rows) if args.json else print_table(rows, ["id", "email", "name", "role", "active"])
+    return 0
+
+
+def _set_role(args) -> int:  # noqa: ANN001
+    with session_scope(write=True) as session:
+        user = auth.set_role(session, email=args.email, role=args.role)
+        print(f"{user.email} is now {user.role.value}")
+    return 0
+
+
+def _set_password(args) -> int:  # noqa: ANN001
+    password = _prompt_password(args.password)
+    with session_scope(write=True) as session:
+        auth.set_password(session, email=args.email, password=password)
+    print("password changed")
+    return 0
+
+
+def _deactivate(args) -> int:  # noqa: ANN001
+    with session_scope(write=True) as session:
+        auth.set_active(session, email=args.email, active=False)
+    print(f"{args.email} deactivated")
+    return 0

@@ -1,0 +1,58 @@
+"""Periodic background jobs, run by the webhook server's worker thread in every process.
+
+Each job runs in at most one process at a time, and not more often than its interval,
+whatever the number of gunicorn workers: a database lease decides who runs it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from core.db import session_scope
+from core.leases import release, try_acquire
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval_seconds: float
+    target: str  # "module:function"; the function takes no arguments
+    ttl_seconds: float = 300.0
+
+    def load(self) -> Callable[[], object]:
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+# Areas register their periodic work here.
+JOBS: list[Job] = []
+
+
+def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:
+    """Run every job whose interval has passed and whose lease this process gets."""
+    ran: list[str] = []
+    for job in JOBS if jobs is None else jobs:
+        with session_scope(write=True) as session:
+            if not try_acquire(
+                session,
+                name=job.name,
+                ttl_seconds=job.ttl_seconds,
+                min_interval_seconds=job.interval_seconds,
+            ):
+                continue
+        succeeded = False
+        try:
+            job.load()()
+            succeeded = True
+            ran.append(job.name)
+        except Exception:  # a failing job must not stop the others or the worker
+            log.exception("background job %s failed", job.name)
+        finally:
+            with session_scope(write=True) as session:
+                release(session, name=job.name, ran=succeeded)
+    return ran

@@ -1,0 +1,45 @@
+"""The discussion thread on an agent."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.auth import get_user
+from core.errors import ValidationError
+from core.models import Comment, Source
+from core.registry.agents import get_agent
+
+MAX_COMMENT = 10_000
+
+
+def clean_body(body: str | None) -> str:
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError("comment is empty; write something", field="body")
+    if len(body) > MAX_COMMENT:
+        raise ValidationError(
+            f"comment is too long; use at most {MAX_COMMENT} characters", field="body"
+        )
+    return body
+
+
+def add_comment(
+    session: Session, *, agent_id: int, actor_email: str, body: str, source: Source
+) -> Comment:
+    agent = get_agent(session, agent_id=agent_id)
+    actor = get_user(session, email=actor_email)
+    comment = Comment(agent_id=agent.id, author=actor.email, body=clean_body(body), source=source)
+    session.add(comment)
+    session.flush()
+    return comment
+
+
+def list_comments(session: Session, *, agent_id: int) -> list[Comment]:
+    return list(
+        session.scalars(
+            select(Comment)
+            .where(Comment.agent_id == agent_id)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )

@@ -1,0 +1,37 @@
+"""The HTTP side: Jira webhooks, usage-event ingest, health. Views are thin over core."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask
+
+from core.config import get_settings
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    """Application factory (`gunicorn 'webhook_server:create_app()'`)."""
+    settings = get_settings()
+    app = Flask(__name__)
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        START_WORKER=True,
+        WORKER_INTERVAL_SECONDS=5.0,
+    )
+    if overrides:
+        app.config.update(overrides)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+    from webhook_server import errors, health
+
+    app.register_blueprint(health.bp)
+    errors.register(app)
+
+    if app.config["START_WORKER"] and not app.testing:
+        from webhook_server.worker import start_worker
+
+        start_worker(app.config["WORKER_INTERVAL_SECONDS"])
+    return app

@@ -81,3 +81,45 @@ def send(url: str, secret: str, payload: dict[str, Any], *, timeout: float = 10.
         message_id,
         f"deploy webhook answered {response.status_code}: {response.text.strip()[:200]}",
     )
+
+
+def deploy_payload(*, agent_id: int, version, actor: str) -> dict[str, Any]:  # noqa: ANN001
+    """The Standard Webhooks envelope for one deployed agent version (an AgentVersion)."""
+    return {
+        "type": "agent.deployed",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "data": {
+            "agent_id": agent_id,
+            "version": version.version,
+            "name": version.name,
+            "description": version.description,
+            "model": version.model,
+            "system_prompt": version.system_prompt,
+            "tools": list(version.tools or []),
+            "code": version.code,
+            "code_filename": version.code_filename,
+            "approved_by": version.approved_by,
+            "approved_at": version.approved_at.isoformat() if version.approved_at else None,
+            "jira_issue_key": version.jira_issue_key,
+            "deployed_by": actor,
+        },
+    }
+
+
+def notify_deployed(*, agent_id: int, version, actor: str) -> None:  # noqa: ANN001
+    """POST to DEPLOY_WEBHOOK_URL if set; raise so the deploy is not recorded unless 2xx."""
+    from core.config import get_settings
+    from core.errors import ExternalServiceError
+
+    settings = get_settings()
+    if not settings.deploy_webhook_url:
+        return
+    result = send(
+        settings.deploy_webhook_url,
+        settings.deploy_webhook_secret,
+        deploy_payload(agent_id=agent_id, version=version, actor=actor),
+    )
+    if not result.ok:
+        raise ExternalServiceError(
+            f"{result.error}; agent {agent_id} stays approved — fix the deploy target and retry"
+        )

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
+from core.errors import ConflictError
 from core.jira.adf import to_plain_text
 from core.models import (
     Agent,
@@ -19,11 +20,11 @@ from core.models import (
     Comment,
     JiraIssueState,
     Source,
-    StatusChange,
     VersionStatus,
     WebhookStatus,
     utcnow,
 )
+from core.registry import workflow
 
 log = logging.getLogger(__name__)
 
@@ -133,11 +134,8 @@ def _apply_status(
         state = JiraIssueState(issue_key=key)
         session.add(state)
     ts = summary.timestamp_ms
-    if (
-        state.last_status_event_ms is not None
-        and ts is not None
-        and ts < state.last_status_event_ms
-    ):
+    last = state.last_status_event_ms
+    if last is not None and ts is not None and ts < last:
         return Outcome(
             WebhookStatus.STALE,
             f"{key} → {to_name} is older than the last applied status event ({state.last_status})",
@@ -147,7 +145,6 @@ def _apply_status(
 
     settings = get_settings()
     note = f"Jira {key}: {from_name or '?'} → {to_name} by {actor}"
-    current = version == agent.version
     if _in(to_name, settings.jira_approved_statuses):
         target = AgentStatus.APPROVED
     elif _in(to_name, settings.jira_rejected_statuses):
@@ -155,78 +152,54 @@ def _apply_status(
     elif _in(to_name, settings.jira_cancelled_statuses):
         target = AgentStatus.DRAFT
     else:
-        _note(session, agent, version, actor, note)
+        _note(session, agent, actor, note)
         return Outcome(WebhookStatus.PROCESSED, "recorded as a note")
-    if not current:
-        _note(session, agent, version, actor, f"{note} (version {version} is not the current one)")
+    if version != agent.version:
+        _note(session, agent, actor, f"{note} (version {version} is no longer under review)")
         return Outcome(WebhookStatus.PROCESSED, "older submission: recorded as a note")
     if agent.status == target:
         return Outcome(WebhookStatus.PROCESSED, f"already {target.value}")
     if agent.status != AgentStatus.PENDING:
-        _note(session, agent, version, actor, f"{note}; not applied, the agent is {agent.status}")
-        return Outcome(WebhookStatus.PROCESSED, f"agent is {agent.status}: recorded as a note")
-    decided_at = _event_time(ts)
-    values: dict[str, Any] = {"status": target, "updated_at": utcnow()}
-    if target == AgentStatus.APPROVED:
-        values.update(approved_by=actor, approved_at=decided_at)
-    moved = session.execute(
-        update(Agent)
-        .where(Agent.id == agent.id, Agent.status == AgentStatus.PENDING)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.expire(agent)
-    if not moved:  # someone decided in the dashboard a moment ago
+        _note(session, agent, actor, f"{note}; not applied, the agent is {agent.status.value}")
+        return Outcome(WebhookStatus.PROCESSED, f"agent is {agent.status.value}: recorded as note")
+    try:
+        with session.begin_nested():
+            if target == AgentStatus.DRAFT:
+                _cancel_from_jira(session, agent=agent, actor=actor, note=note)
+            else:
+                workflow.decide_agent(
+                    session,
+                    agent_id=agent.id,
+                    approve=target == AgentStatus.APPROVED,
+                    actor=actor,
+                    source=Source.JIRA,
+                    comment=note,
+                    at=_event_time(ts),
+                )
+    except ConflictError:  # decided in the dashboard a moment ago
         return Outcome(WebhookStatus.PROCESSED, "decided concurrently; not applied")
-    _set_version_status(session, agent.id, version, target, actor, decided_at)
-    session.add(
-        StatusChange(
-            agent_id=agent.id,
-            version=version,
-            from_status=AgentStatus.PENDING.value,
-            to_status=target.value,
-            actor=actor,
-            source=Source.JIRA,
-            comment=note,
-        )
-    )
     return Outcome(WebhookStatus.PROCESSED, f"agent moved to {target.value}")
 
 
-def _set_version_status(
-    session: Session,
-    agent_id: int,
-    version: int | None,
-    target: AgentStatus,
-    actor: str,
-    at: datetime,
-) -> None:
-    row = session.scalars(
-        select(AgentVersion).where(
-            AgentVersion.agent_id == agent_id, AgentVersion.version == version
-        )
-    ).first()
-    if row is None:
-        return
-    if target == AgentStatus.APPROVED:
-        row.status, row.approved_by, row.approved_at = VersionStatus.APPROVED, actor, at
-    elif target == AgentStatus.REJECTED:
-        row.status = VersionStatus.REJECTED
-    else:
-        row.status = VersionStatus.CANCELLED
+def _cancel_from_jira(session: Session, *, agent: Agent, actor: str, note: str) -> None:
+    snapshot = workflow.current_snapshot(session, agent=agent)
+    if snapshot is not None:
+        snapshot.status = VersionStatus.CANCELLED
+    workflow.move(
+        session,
+        agent=agent,
+        expected=AgentStatus.PENDING,
+        to=AgentStatus.DRAFT,
+        actor=actor,
+        source=Source.JIRA,
+        comment=note,
+        values={"version": agent.version + 1},
+    )
 
 
-def _note(session: Session, agent: Agent, version: int | None, actor: str, text: str) -> None:
-    session.add(
-        StatusChange(
-            agent_id=agent.id,
-            version=version,
-            from_status=agent.status.value,
-            to_status=agent.status.value,
-            actor=actor,
-            source=Source.JIRA,
-            comment=text,
-        )
+def _note(session: Session, agent: Agent, actor: str, text: str) -> None:
+    workflow.record_note(
+        session, agent=agent, actor=actor, source=Source.JIRA, note=text, label=agent.status.value
     )
 
 

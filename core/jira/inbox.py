@@ -6,8 +6,6 @@ import enum
 import hashlib
 import json
 import logging
-import os
-import socket
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -18,14 +16,15 @@ from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.db import session_scope
+from core.errors import NotFoundError, ValidationError
 from core.jira.events import apply_event, summarise
 from core.jira.signature import verify
+from core.leases import PROCESS_ID as WORKER_ID
 from core.models import WebhookEvent, WebhookStatus, utcnow
 
 log = logging.getLogger(__name__)
 
 RETRY_LEASE = timedelta(seconds=60)
-WORKER_ID = f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
 class Verdict(enum.StrEnum):
@@ -75,7 +74,8 @@ def receive(
         "event_type": summary.event_type,
         "issue_key": summary.issue_key,
         "event_timestamp_ms": summary.timestamp_ms,
-        "payload": body.decode("utf-8", errors="replace"),
+        # PostgreSQL text cannot hold NUL; only junk (never valid JSON) contains one raw.
+        "payload": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
         "status": WebhookStatus.INVALID if problem else WebhookStatus.RECEIVED,
         "error": problem,
         "attempts": 0 if problem else 1,
@@ -200,32 +200,54 @@ def _claim(event_id: int) -> bool:
     return claimed == 1
 
 
-def find_event(session: Session, *, ref: str) -> WebhookEvent | None:
+def find_event(session: Session, *, ref: str) -> WebhookEvent:
     """By delivery id, or by the numeric row id."""
     event = session.scalars(select(WebhookEvent).where(WebhookEvent.delivery_id == ref)).first()
     if event is None and ref.isdigit():
         event = session.get(WebhookEvent, int(ref))
+    if event is None:
+        raise NotFoundError(f"no webhook delivery {ref!r}; see `python -m core webhooks list`")
     return event
 
 
-def replay_event(session: Session, *, event: WebhookEvent) -> WebhookStatus:
-    """Process a stored event again now, with a fresh retry budget."""
+def replay_delivery(session: Session, *, ref: str) -> dict[str, Any]:
+    """Process a stored delivery again now, with a fresh retry budget."""
+    event = find_event(session, ref=ref)
     if event.status == WebhookStatus.INVALID:
-        raise ValueError(f"delivery {event.delivery_id} is not JSON and cannot be replayed")
+        raise ValidationError(f"delivery {event.delivery_id} is not JSON and cannot be replayed")
     event.attempts = 0
     event.locked_by = event.locked_until = None
     process_stored(session, event=event)
-    return event.status
+    return _row(event)
 
 
-def failed_event_ids(session: Session) -> list[int]:
-    return list(
-        session.scalars(
-            select(WebhookEvent.id)
-            .where(WebhookEvent.status == WebhookStatus.FAILED)
-            .order_by(WebhookEvent.received_at, WebhookEvent.id)
+def replay_failed_deliveries() -> list[dict[str, Any]]:
+    """Replay every dead-lettered delivery, oldest first, each in its own transaction."""
+    with session_scope() as session:
+        ids = list(
+            session.scalars(
+                select(WebhookEvent.id)
+                .where(WebhookEvent.status == WebhookStatus.FAILED)
+                .order_by(WebhookEvent.received_at, WebhookEvent.id)
+            )
         )
-    )
+    results = []
+    for event_id in ids:
+        with session_scope(write=True) as session:
+            results.append(replay_delivery(session, ref=str(event_id)))
+    return results
+
+
+def _row(e: WebhookEvent) -> dict[str, Any]:
+    return {
+        "delivery_id": e.delivery_id,
+        "event_type": e.event_type,
+        "issue_key": e.issue_key,
+        "status": e.status.value,
+        "attempts": e.attempts,
+        "error": e.error,
+        "received_at": e.received_at.isoformat().replace("+00:00", "Z"),
+    }
 
 
 def list_events(
@@ -235,15 +257,4 @@ def list_events(
     query = select(WebhookEvent).order_by(WebhookEvent.received_at.desc(), WebhookEvent.id.desc())
     if status is not None:
         query = query.where(WebhookEvent.status == status)
-    return [
-        {
-            "delivery_id": e.delivery_id,
-            "event_type": e.event_type,
-            "issue_key": e.issue_key,
-            "status": e.status.value,
-            "attempts": e.attempts,
-            "error": e.error,
-            "received_at": e.received_at.isoformat(),
-        }
-        for e in session.scalars(query.limit(limit))
-    ]
+    return [_row(e) for e in session.scalars(query.limit(limit))]

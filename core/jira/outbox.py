@@ -18,13 +18,13 @@ from core.config import get_settings
 from core.db import get_engine
 from core.jira.client import JiraClient, client_from_settings
 from core.jira.errors import JiraError, JiraUnavailableError
-from core.jira.inbox import WORKER_ID
 from core.jira.issue_content import (
     attachment_name,
     comment_body,
     issue_fields,
     submission_label,
 )
+from core.leases import PROCESS_ID as WORKER_ID
 from core.models import (
     Agent,
     AgentVersion,
@@ -304,8 +304,8 @@ def _record_result(session: Session, row: JiraOutbox, result: Any) -> None:
         row.payload = {**row.payload, "moved_to": result.get("moved_to")}
 
 
-def pending_summary(session: Session) -> dict[str, int]:
-    """Counts by status, for `jira sync` and health pages."""
+def outbox_counts(session: Session) -> dict[str, int]:
+    """Rows by status, for `jira sync`."""
     counts = {status.value: 0 for status in OutboxStatus}
     for status in session.scalars(select(JiraOutbox.status)):
         counts[status.value] += 1

@@ -99,8 +99,8 @@ def _deliver_after_commit(session: Session, agent_id: int) -> None:
 def _after_commit(session: Session) -> None:
     agent_ids = session.info.get(_PENDING_AGENTS) or set()
     session.info[_PENDING_AGENTS] = set()
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
+    # The plain engine for the session's database (not the caller's write-options engine).
+    engine = get_engine(session.get_bind().url.render_as_string(hide_password=False))
     for agent_id in sorted(agent_ids):
         try:
             deliver(engine=engine, agent_id=agent_id)
@@ -171,11 +171,13 @@ def _deliver_one(engine: Engine, client: JiraClient, row_id: int, report: SyncRe
         row = session.get(JiraOutbox, row_id)
         label = f"{row.kind.value} #{row.id} (agent {row.agent_id})"
         try:
-            send = _prepare(session, row)
-        except _Postpone as waiting:
-            _finish(engine, row_id, postpone=str(waiting))
-            report.waiting.append(f"{label}: {waiting}")
-            return
+            send, waiting = _prepare(session, row), None
+        except _Postpone as postponed:
+            send, waiting = None, str(postponed)
+    if waiting is not None:
+        _finish(engine, row_id, postpone=waiting)
+        report.waiting.append(f"{label}: {waiting}")
+        return
     try:
         result = send(client) if send else None
     except JiraUnavailableError as exc:

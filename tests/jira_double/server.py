@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import requests
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from core.jira.signature import sign
@@ -62,6 +62,11 @@ class Issue:
     attachments: list[dict[str, Any]] = field(default_factory=list)
 
 
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
 def _error(status: int, messages: list[str] | None = None, errors: dict | None = None) -> Response:
     body = {"errorMessages": messages or [], "errors": errors or {}}
     return Response(json.dumps(body), status=status, mimetype="application/json")
@@ -97,7 +102,9 @@ class JiraDouble:
         self._comment_ids = itertools.count(10001)
         self._lock = threading.RLock()
         self._outbox: queue.Queue = queue.Queue()
-        self._server = make_server("127.0.0.1", 0, self._wsgi, threaded=True)
+        self._server = make_server(
+            "127.0.0.1", 0, self._wsgi, threaded=True, request_handler=_QuietHandler
+        )
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._threads: list[threading.Thread] = []
 
@@ -140,6 +147,10 @@ class JiraDouble:
         """Process the next matching request, then close the socket without an answer."""
         with self._lock:
             self.faults.append(Fault(0, 1, None, path, method, drop=True))
+
+    def calls_to(self, method: str, path: str) -> list[RecordedRequest]:
+        """Requests to exactly `path`."""
+        return [r for r in self.requests if r.method == method and r.path == path]
 
     def calls(self, method: str | None = None, path_contains: str = "") -> list[RecordedRequest]:
         return [

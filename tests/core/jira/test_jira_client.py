@@ -184,7 +184,7 @@ def test_lost_create_answer_finds_the_issue_instead_of_creating_twice(client, ji
     created = client.create_issue(_fields(), dedupe_label="ar-agent-1-v1")
     assert created["key"] == "AGENT-1"
     assert list(jira.issues) == ["AGENT-1"]
-    assert len(jira.calls("POST", "/rest/api/3/issue")) == 1
+    assert len(jira.calls_to("POST", "/rest/api/3/issue")) == 1
 
 
 def test_token_never_logged(jira, sleeps, caplog):

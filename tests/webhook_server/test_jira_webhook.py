@@ -226,3 +226,18 @@ def test_processing_failure_is_retried_then_dead_lettered_then_replayed(
     assert stored()["flaky"]["status"] == "processed"
     assert agent_status(agent_id) == "approved"
     assert calls["n"] == 4
+
+
+def test_only_one_worker_claims_a_retry(client, agent_id, monkeypatch):
+    from core.jira import inbox
+
+    def broken(*args, **kwargs):  # noqa: ANN002, ANN003
+        raise OperationalError("SELECT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(jira_events.workflow, "decide_agent", broken)
+    post(client, APPROVE, delivery="claimed")
+    with session_scope() as session:
+        event_id = inbox.find_event(session, ref="claimed").id
+    assert inbox._claim(event_id) is True
+    assert inbox._claim(event_id) is False  # another worker finds the lease taken
+    assert retry_due_events() == 0  # and so does the job in any process

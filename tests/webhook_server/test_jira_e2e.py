@@ -145,3 +145,41 @@ def test_submit_then_approve_in_jira_approves_the_agent(server, jira_env, capsys
     with session_scope() as session:
         deliveries = [e for e in list_events(session, limit=100) if e["delivery_id"] == "retry-1"]
     assert len(deliveries) == 1
+
+
+def test_approval_in_the_registry_moves_jira_and_the_echo_changes_nothing(
+    server,  # the running server receives the echo
+    jira_env,  # noqa: F811
+    capsys,
+):
+    for line in (
+        "--email dev@example.com --name Dev --role developer",
+        "--email boss@example.com --name Boss --role approver",
+    ):
+        assert main(["users", "add", *line.split(), "--no-password"]) == 0
+    created = cli_json(
+        capsys,
+        "agents",
+        "create",
+        "--owner",
+        "dev@example.com",
+        "--name",
+        "Refund helper",
+        "--description",
+        "Drafts refund replies for support",
+        "--model",
+        "gpt-4o-mini",
+    )
+    agent = str(created["id"])
+    key = cli_json(capsys, "agents", "submit", agent, "--actor", "dev@example.com")[
+        "jira_issue_key"
+    ]
+    approved = cli_json(capsys, "agents", "approve", agent, "--actor", "boss@example.com")
+    assert approved["status"] == "approved"
+    assert jira_env.issues[key].status == "Approved"
+
+    jira_env.wait_for_webhooks()  # Jira's echo of the transition reaches the server
+    assert jira_env.webhook_results == [200]
+    status = cli_json(capsys, "agents", "status", agent)
+    assert status["approved_by"] == "boss@example.com"
+    assert [h["to"] for h in status["history"]] == ["draft", "pending", "approved"]

@@ -201,14 +201,13 @@ def _prepare(session: Session, row: JiraOutbox) -> Any:
         agent = session.get(Agent, row.agent_id)
         fields = issue_fields(get_settings(), agent=agent, version=version)
         label = submission_label(row.agent_id, version.version)
-        retrying = row.attempts > 0
 
         def create(client: JiraClient) -> dict[str, Any]:
-            if retrying:  # an earlier attempt may have created it and crashed before storing
-                found = client.find_issue_by_label(label)
-                if found:
-                    return found
-            return client.create_issue(fields, dedupe_label=label)
+            # Always look first: an earlier attempt may have created the issue and then died
+            # (process killed, database write failed) before the key was stored.
+            return client.find_issue_by_label(label) or client.create_issue(
+                fields, dedupe_label=label
+            )
 
         return create
     if row.kind == OutboxKind.ATTACH_CODE:

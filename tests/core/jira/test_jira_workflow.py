@@ -341,3 +341,19 @@ def test_without_jira_nothing_is_queued(capsys, people, make_agent, db_url, monk
     assert cli(capsys, "agents", "approve", str(agent.id), "--actor", people["approver"])[0] == 0
     assert outbox_rows() == []
     assert OutboxStatus.PENDING.value == "pending"
+
+
+def test_an_issue_created_by_a_crashed_attempt_is_adopted(capsys, agent_id, people, jira_env):
+    """Jira made the issue but the process died before storing the key: no second issue."""
+    jira_env.fail_next(503, times=4, path="/rest/api/3/issue", method="POST")
+    assert submit(capsys, agent_id, people)["jira_issue_key"] is None
+    from core.jira.client import client_from_settings
+
+    orphan = client_from_settings().create_issue(
+        {"project": {"key": "AGENT"}, "issuetype": {"name": "Task"}, "summary": "orphan"},
+        dedupe_label=f"agent-registry-{agent_id}-v1",
+    )
+    assert cli(capsys, "jira", "sync")[0] == 0
+    assert list(jira_env.issues) == [orphan["key"]]
+    code, out, _ = cli(capsys, "agents", "status", str(agent_id), "--json")
+    assert json.loads(out)["jira_issue_key"] == orphan["key"]

@@ -203,6 +203,7 @@ def main() -> int:
         "WEBHOOK_ALLOW_UNSIGNED": "false",
         "PYTHONPATH": str(ROOT),
     }
+    load_before = os.getloadavg()[0]
     server = start_gunicorn(env, port, options.workers)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -238,7 +239,9 @@ def main() -> int:
         ("errors", "errors", "{:.0f}"),
     ):
         print(f"{label:22}{fmt.format(healthz[key]):>14}{fmt.format(webhook[key]):>20}")
-    print(f"\nwebhook throughput = {ratio:.0%} of /healthz (target >= 50%)")
+    load_after = os.getloadavg()[0]
+    print(f"\nmachine load average {load_before:.1f} → {load_after:.1f} on {os.cpu_count()} CPUs")
+    print(f"webhook throughput = {ratio:.0%} of /healthz (target >= 50%)")
     print(f"webhook p99 = {webhook['p99_ms']:.2f} ms (target <= 50 ms)")
     print(f"2xx deliveries {webhook['ok_responses']}, stored {stored} {counts}, lost {lost}")
     results = {
@@ -249,6 +252,9 @@ def main() -> int:
             "connections": options.connections,
             "duration_s": duration,
             "database": "sqlite",
+            "cpus": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": load_after,
         },
         "healthz": healthz,
         "webhook": webhook,

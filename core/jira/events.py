@@ -71,9 +71,15 @@ def apply_event(session: Session, *, payload: dict[str, Any]) -> Outcome:
     agent, version = _agent_for_issue(session, summary.issue_key)
     if agent is None:
         return Outcome(WebhookStatus.UNMATCHED, f"no agent has Jira issue {summary.issue_key}")
-    if status_item:
-        return _apply_status(session, agent, version, summary, payload, status_item)
-    return _apply_comment(session, agent, summary.event_type or "", payload["comment"])
+    outcome = None
+    if status_item and summary.event_type == "jira:issue_updated":
+        outcome = _apply_status(session, agent, version, summary, payload, status_item)
+    if is_comment:  # also a transition made with a comment (one event carries both)
+        comment_outcome = _apply_comment(
+            session, agent, summary.event_type or "", payload["comment"]
+        )
+        outcome = outcome or comment_outcome
+    return outcome
 
 
 def _status_item(payload: dict[str, Any]) -> dict[str, Any] | None:

@@ -192,3 +192,14 @@ def test_approval_for_a_cancelled_submission_is_only_a_note(pending_agent, peopl
     data = status_of(pending_agent)
     assert data["status"] == "draft"
     assert "no longer under review" in data["history"][-1]["comment"]
+
+
+def test_transition_with_a_comment_applies_both(pending_agent):
+    payload = payloads.status_changed("AGENT-7", from_status="To Do", to_status="Approved")
+    payload["comment"] = payloads.comment_event(
+        "AGENT-7", comment_id="555", body="Approved, ship it"
+    )["comment"]
+    deliver(payload, "both")
+    data = status_of(pending_agent)
+    assert data["status"] == "approved"
+    assert [c["body"] for c in data["comments"]] == ["Approved, ship it"]

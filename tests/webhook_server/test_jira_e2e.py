@@ -48,21 +48,29 @@ def server(sqlite_url, jira_env):  # noqa: ANN001, F811
         env={**os.environ, "PYTHONPATH": str(ROOT)},  # DATABASE_URL, JIRA_* set by fixtures
     )
     base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_ready(process, base)
+        jira_env.send_webhooks_to(f"{base}/api/jira/webhook", WEBHOOK_SECRET)
+        yield base
+    finally:  # never leave the server running, whatever happened
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def _wait_until_ready(process: subprocess.Popen, base: str) -> None:
     deadline = time.monotonic() + 60
     while True:  # wait for readiness, not for a fixed time
         try:
             if requests.get(f"{base}/readyz", timeout=5).status_code == 200:
-                break
+                return
         except requests.RequestException:  # still booting
             pass
         if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
             pytest.fail("gunicorn did not start")
         time.sleep(0.1)
-    jira_env.send_webhooks_to(f"{base}/api/jira/webhook", WEBHOOK_SECRET)
-    yield base
-    process.terminate()
-    process.wait(timeout=30)
 
 
 def cli_json(capsys, *argv: str) -> dict:  # noqa: ANN001

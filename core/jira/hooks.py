@@ -52,6 +52,8 @@ def after_decision(session: Session, *, agent: Agent, version: int, approve: boo
     settings = get_settings()
     names = settings.jira_approved_statuses if approve else settings.jira_rejected_statuses
     key = _issue_key(session, agent_id=agent.id, version=version)
+    if key is None and not _creation_pending(session, agent_id=agent.id, version=version):
+        return  # submitted before Jira was configured: decided locally only
     if key is None:  # the issue is still being created: move it once it exists
         enqueue(
             session,

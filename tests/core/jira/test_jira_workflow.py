@@ -357,3 +357,18 @@ def test_an_issue_created_by_a_crashed_attempt_is_adopted(capsys, agent_id, peop
     assert list(jira_env.issues) == [orphan["key"]]
     code, out, _ = cli(capsys, "agents", "status", str(agent_id), "--json")
     assert json.loads(out)["jira_issue_key"] == orphan["key"]
+
+
+def test_decision_while_the_issue_is_still_queued_follows_the_issue(
+    capsys, agent_id, people, jira_env
+):
+    jira_env.fail_next(503, times=4, path="/rest/api/3/issue", method="POST")
+    submit(capsys, agent_id, people)
+    assert cli(capsys, "agents", "approve", str(agent_id), "--actor", people["approver"])[0] == 0
+    assert cli(capsys, "jira", "sync")[0] == 0
+    assert jira_env.issues["AGENT-1"].status == "Approved"
+    assert outbox_rows() == [
+        ("create_issue", "done"),
+        ("attach_code", "done"),
+        ("transition", "done"),
+    ]

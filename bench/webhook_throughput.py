@@ -184,13 +184,19 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--deliveries", type=int, default=60000, help="unique ids prepared")
+    parser.add_argument(
+        "--database-url",
+        help="an EMPTY scratch database to use instead of a temporary SQLite file "
+        "(its tables are created and filled)",
+    )
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     duration = min(options.duration, 60)
 
     workdir = Path(tempfile.mkdtemp(prefix="ar_jira_bench_"))
-    db_url = f"sqlite:///{workdir / 'bench.db'}"
+    db_url = options.database_url or f"sqlite:///{workdir / 'bench.db'}"
+    backend = db_url.split(":", 1)[0].split("+", 1)[0]
     keys = seed(db_url, issues=50)
     deliveries = workdir / "deliveries.tsv"
     write_deliveries(deliveries, options.deliveries, keys)
@@ -225,7 +231,7 @@ def main() -> int:
     ratio = webhook["rps"] / healthz["rps"] if healthz["rps"] else 0.0
 
     print(
-        f"\ngunicorn -w {options.workers}, SQLite, "
+        f"\ngunicorn -w {options.workers}, {backend}, "
         f"wrk -c {options.connections}, {duration} s each\n"
     )
     print(f"{'':22}{'/healthz':>14}{'/api/jira/webhook':>20}")
@@ -251,7 +257,7 @@ def main() -> int:
             "workers": options.workers,
             "connections": options.connections,
             "duration_s": duration,
-            "database": "sqlite",
+            "database": backend,
             "cpus": os.cpu_count(),
             "load_average_before": load_before,
             "load_average_after": load_after,
@@ -267,7 +273,8 @@ def main() -> int:
             "zero_lost": lost == 0,
         },
     }
-    out = ROOT / "bench/results/webhook_throughput.json"
+    name = "webhook_throughput" if backend == "sqlite" else f"webhook_throughput_{backend}"
+    out = ROOT / f"bench/results/{name}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"saved {out.relative_to(ROOT)}")
     shutil.rmtree(workdir, ignore_errors=True)

@@ -75,15 +75,18 @@ def seed(db_url: str, issues: int) -> list[str]:
     return keys
 
 
-def write_deliveries(path: Path, count: int, keys: list[str]) -> None:
-    """A realistic mix: Jira comments, 'In Progress' status notes, and unknown issues."""
+def write_deliveries(path: Path, count: int, keys: list[str], mix: str) -> None:
+    """`realistic`: Jira comments, 'In Progress' status notes and unknown issues.
+    `store-only`: `jira:issue_created`, which is stored and needs no processing (the floor)."""
     from tests.jira_double import payloads
 
     with path.open("w") as out:
         for n in range(count):
             key = keys[n % len(keys)]
             kind = n % 4
-            if kind in (0, 1):
+            if mix == "store-only":
+                body = payloads.issue_created(key)
+            elif kind in (0, 1):
                 body = payloads.comment_event(
                     key, comment_id=str(500000 + n), body=f"Looks fine {n}"
                 )
@@ -184,6 +187,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--deliveries", type=int, default=60000, help="unique ids prepared")
+    parser.add_argument("--mix", choices=["realistic", "store-only"], default="realistic")
     parser.add_argument(
         "--database-url",
         help="an EMPTY scratch database to use instead of a temporary SQLite file "
@@ -199,7 +203,7 @@ def main() -> int:
     backend = db_url.split(":", 1)[0].split("+", 1)[0]
     keys = seed(db_url, issues=50)
     deliveries = workdir / "deliveries.tsv"
-    write_deliveries(deliveries, options.deliveries, keys)
+    write_deliveries(deliveries, options.deliveries, keys, options.mix)
     port = free_port()
     env = {
         **os.environ,
@@ -258,6 +262,7 @@ def main() -> int:
             "connections": options.connections,
             "duration_s": duration,
             "database": backend,
+            "mix": options.mix,
             "cpus": os.cpu_count(),
             "load_average_before": load_before,
             "load_average_after": load_after,
@@ -273,7 +278,8 @@ def main() -> int:
             "zero_lost": lost == 0,
         },
     }
-    name = "webhook_throughput" if backend == "sqlite" else f"webhook_throughput_{backend}"
+    name = "webhook_throughput" + ("" if backend == "sqlite" else f"_{backend}")
+    name += "" if options.mix == "realistic" else "_store_only"
     out = ROOT / f"bench/results/{name}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"saved {out.relative_to(ROOT)}")

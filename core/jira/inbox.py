@@ -21,6 +21,7 @@ from core.jira.events import apply_event, summarise
 from core.jira.signature import verify
 from core.leases import PROCESS_ID as WORKER_ID
 from core.models import WebhookEvent, WebhookStatus, utcnow
+from core.sqlite_turns import sqlite_write_turn
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +47,7 @@ class Receipt:
 def handle_delivery(*, body: bytes, signature: str | None, delivery_id: str | None) -> Receipt:
     """Everything the HTTP endpoint does, in one transaction; never raises for bad input."""
     try:
-        with session_scope(write=True) as session:
+        with sqlite_write_turn(get_settings().sqlalchemy_url), session_scope(write=True) as session:
             return receive(session, body=body, signature=signature, delivery_id=delivery_id)
     except SQLAlchemyError as exc:
         log.error("webhook delivery %s not stored: %s", delivery_id, type(exc).__name__)

@@ -90,23 +90,24 @@ def _status_item(payload: dict[str, Any]) -> dict[str, Any] | None:
     return None
 
 
-_VERSION_BY_KEY = (
-    select(AgentVersion.agent_id, AgentVersion.version)
+_AGENT_BY_SUBMISSION_KEY = (
+    select(Agent, AgentVersion.version)
+    .join(AgentVersion, AgentVersion.agent_id == Agent.id)
     .where(AgentVersion.jira_issue_key == bindparam("key"))
     .order_by(AgentVersion.version.desc())
     .limit(1)
 )
-_AGENT_BY_KEY = select(Agent.id, Agent.version).where(Agent.jira_issue_key == bindparam("key"))
+_AGENT_BY_KEY = select(Agent).where(Agent.jira_issue_key == bindparam("key")).limit(1)
 
 
 def _agent_for_issue(session: Session, key: str) -> tuple[Agent | None, int | None]:
     """The agent whose submission the issue tracks, and that submission's version."""
-    row = session.execute(_VERSION_BY_KEY, {"key": key}).first()
-    if row is None:
-        row = session.execute(_AGENT_BY_KEY.limit(1), {"key": key}).first()
-    if row is None:
-        return None, None
-    return session.get(Agent, row[0]), row[1]
+    # Pre-built statements: constructing them per delivery cost more than running them.
+    row = session.execute(_AGENT_BY_SUBMISSION_KEY, {"key": key}).first()
+    if row is not None:
+        return row[0], row[1]
+    agent = session.scalars(_AGENT_BY_KEY, {"key": key}).first()
+    return agent, (agent.version if agent else None)
 
 
 def jira_user_label(user: Any) -> str:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from core.config import get_settings
 from core.errors import ConflictError
@@ -92,12 +92,18 @@ def _status_item(payload: dict[str, Any]) -> dict[str, Any] | None:
 
 _AGENT_BY_SUBMISSION_KEY = (
     select(Agent, AgentVersion.version)
+    .options(lazyload(Agent.owner))  # the owner is not needed here; skip the join
     .join(AgentVersion, AgentVersion.agent_id == Agent.id)
     .where(AgentVersion.jira_issue_key == bindparam("key"))
     .order_by(AgentVersion.version.desc())
     .limit(1)
 )
-_AGENT_BY_KEY = select(Agent).where(Agent.jira_issue_key == bindparam("key")).limit(1)
+_AGENT_BY_KEY = (
+    select(Agent)
+    .options(lazyload(Agent.owner))
+    .where(Agent.jira_issue_key == bindparam("key"))
+    .limit(1)
+)
 
 
 def _agent_for_issue(session: Session, key: str) -> tuple[Agent | None, int | None]:
@@ -214,6 +220,16 @@ def _note(session: Session, agent: Agent, actor: str, text: str) -> None:
     )
 
 
+# One query finds both the comment itself and our own not-yet-linked comments (echoes).
+_COMMENT_OR_UNLINKED = select(Comment).where(
+    Comment.agent_id == bindparam("agent_id"),
+    or_(
+        Comment.jira_comment_id == bindparam("comment_id"),
+        and_(Comment.jira_comment_id.is_(None), Comment.source != Source.JIRA),
+    ),
+)
+
+
 def _apply_comment(
     session: Session, agent: Agent, event_type: str, comment: dict[str, Any]
 ) -> Outcome:
@@ -222,15 +238,8 @@ def _apply_comment(
         return Outcome(WebhookStatus.IGNORED, "comment without an id")
     body = to_plain_text(comment.get("body")).strip()
     author = jira_user_label(comment.get("author"))
-    # One query finds both the comment itself and our own not-yet-linked comments (echoes).
     candidates = session.scalars(
-        select(Comment).where(
-            Comment.agent_id == agent.id,
-            or_(
-                Comment.jira_comment_id == comment_id,
-                and_(Comment.jira_comment_id.is_(None), Comment.source != Source.JIRA),
-            ),
-        )
+        _COMMENT_OR_UNLINKED, {"agent_id": agent.id, "comment_id": comment_id}
     ).all()
     existing = next((c for c in candidates if c.jira_comment_id == comment_id), None)
     if existing is not None:

@@ -30,7 +30,16 @@ class Job:
 
 
 # Areas register their periodic work here.
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    # Webhook deliveries whose processing failed: 1 s → 2 s → 4 s, then dead letter.
+    Job("jira.webhook_retries", 1.0, "core.jira.jobs:retry_webhook_events", ttl_seconds=120),
+    # Jira calls owed (issue creation after an outage, attachments, comments, transitions).
+    Job("jira.outbox", 10.0, "core.jira.jobs:deliver_jira_outbox", ttl_seconds=600),
+    # Usage rollups: today (and any day that got late events) every few minutes ...
+    Job("analytics-rollup", 300.0, "core.analytics.jobs:roll_up_recent", ttl_seconds=900),
+    # ... and yesterday recomputed in full hourly, so it closes soon after midnight UTC.
+    Job("analytics-close-day", 3600.0, "core.analytics.jobs:close_yesterday"),
+]
 
 
 def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:
@@ -56,12 +65,3 @@ def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:
             with session_scope(write=True) as session:
                 release(session, name=job.name, ran=succeeded)
     return ran
-
-JOBS.extend(
-    [
-        # Today (and any day that got late events) rolled up every few minutes.
-        Job("analytics-rollup", 300.0, "core.analytics.jobs:roll_up_recent", ttl_seconds=900.0),
-        # Yesterday recomputed in full hourly, so it is closed soon after midnight UTC.
-        Job("analytics-close-day", 3600.0, "core.analytics.jobs:close_yesterday"),
-    ]
-)

@@ -26,7 +26,7 @@ MAX_PRICE = Decimal("999999")
 DEFAULT_EFFECTIVE_FROM = date(2024, 1, 1)
 _WILDCARDS = set("*?[")
 
-# Blended list prices; the 0002 migration seeds the same rows. Edit with `analytics prices`.
+# Blended list prices; the 0003_analytics migration seeds the same rows. Edit with `analytics prices`.
 DEFAULT_PRICES: list[tuple[str, str]] = [
     ("gpt-4o", "0.005000"),
     ("gpt-4o-mini*", "0.000300"),

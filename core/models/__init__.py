@@ -18,6 +18,7 @@ from core.models.analytics import (
     UsageLog,
 )
 from core.models.base import Base
+from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
 from core.models.types import utcnow
 from core.models.users import ApiToken, Role, User
@@ -33,8 +34,12 @@ __all__ = [
     "Comment",
     "DailyMetric",
     "DailyModelMetric",
+    "JiraIssueState",
+    "JiraOutbox",
     "JobLease",
     "ModelPrice",
+    "OutboxKind",
+    "OutboxStatus",
     "Role",
     "RollupQueue",
     "Source",

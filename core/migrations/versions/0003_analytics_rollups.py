@@ -1,7 +1,7 @@
 """analytics: per-model rollups, rollup queue, exact time sums, covering index, seeded prices
 
-Revision ID: 0002_analytics
-Revises: 0001
+Revision ID: 0003_analytics
+Revises: 0002_jira
 Create Date: 2026-11-26 00:29:17.936785
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0002_analytics'
-down_revision = '0001'
+revision = '0003_analytics'
+down_revision = '0002_jira'
 branch_labels = None
 depends_on = None
 

@@ -139,7 +139,7 @@ def normalise_event(raw: Any, *, known_agents: Mapping[int, str], now: datetime)
     if model is None:
         raise InvalidEvent("agent_id", f"agent {agent_id} does not exist")
     event_type = raw.get("event_type")
-    if event_type not in _EVENT_TYPES:
+    if type(event_type) is not str or event_type not in _EVENT_TYPES:
         raise InvalidEvent(
             "event_type",
             f"event_type must be one of {', '.join(EVENT_TYPES)}, got {event_type!r}",

@@ -47,6 +47,8 @@ REFUSALS = [
     ({"agent_id": True}, "agent_id", "boolean"),
     ({"event_type": "clicked"}, "event_type", "must be one of"),
     ({"event_type": None}, "event_type", "must be one of"),
+    ({"event_type": ["executed"]}, "event_type", "must be one of"),
+    ({"model_name": {"name": "gpt-4o"}}, "model_name", "must be a string"),
     ({"tokens_used": -5}, "tokens_used", "non-negative"),
     ({"tokens_used": 1.5}, "tokens_used", "non-negative"),
     ({"tokens_used": "many"}, "tokens_used", "non-negative"),

@@ -2,6 +2,7 @@
 dashboard, CLI and HTTP API read (see docs/analytics.md)."""
 
 from core.analytics.events import EventError, EventsRejected
+from core.analytics.figures import daily_rows
 from core.analytics.ingest import log_event, log_events
 from core.analytics.prices import (
     PriceBook,
@@ -10,18 +11,7 @@ from core.analytics.prices import (
     seed_default_prices,
     set_price,
 )
-from core.analytics.queries import (
-    agent_table,
-    daily_metrics,
-    daily_rows,
-    daily_series,
-    model_names,
-    model_series,
-    summary,
-    to_frame,
-    top_users,
-    unpriced_models,
-)
+from core.analytics.queries import SUMMARY_KEYS, daily_metrics, summary
 from core.analytics.rollup import (
     RollupResult,
     pending_days,
@@ -31,8 +21,18 @@ from core.analytics.rollup import (
     rollup_pending,
 )
 from core.analytics.runner import roll_up
+from core.analytics.tables import (
+    agent_table,
+    daily_series,
+    model_names,
+    model_series,
+    to_frame,
+    top_users,
+    unpriced_models,
+)
 
 __all__ = [
+    "SUMMARY_KEYS",
     "EventError",
     "EventsRejected",
     "PriceBook",

@@ -154,7 +154,7 @@ def _summary(args) -> int:  # noqa: ANN001
             if data["change_pct"][key] is None
             else f"{data['change_pct'][key]:+.1f}",
         }
-        for key in analytics.queries.SUMMARY_KEYS
+        for key in analytics.SUMMARY_KEYS
     ]
     print(
         f"{data['start']} .. {data['end']} (previous: {data['previous']['start']} .. "

@@ -10,6 +10,7 @@ import pytest
 
 from core import analytics
 from core.db import session_scope
+from core.errors import ValidationError
 from tests.core.analytics_helpers import at, expected_daily, p95, past_days, random_events
 
 PRICES = {"gpt-4o": Decimal("0.005"), "gpt-4o-mini-2024": Decimal("0.0003")}
@@ -201,5 +202,5 @@ def test_series_tables_and_top_users(agents):
 
 def test_range_validation(agents):
     day = past_days(1)[0]
-    with session_scope() as session, pytest.raises(analytics.queries.ValidationError):
+    with session_scope() as session, pytest.raises(ValidationError):
         analytics.summary(session, start=day, end=day - timedelta(days=1))

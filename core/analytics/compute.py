@@ -1,6 +1,7 @@
-"""Daily figures computed by SQL in the database from usage_logs: two GROUP BYs (event
-counts, uniques and p95 per day and agent; executions, tokens and time per day, agent and
-model), merged in Python.
+"""Daily figures computed by SQL in the database from usage_logs: a GROUP BY per day and
+agent (event counts, uniques; p95 too on PostgreSQL), a GROUP BY per day, agent and model
+(executions, tokens, time), and on SQLite/MariaDB a narrow window pass for p95 — merged in
+Python with integer arithmetic (cost in millionths of a dollar).
 
 p95 is the nearest-rank 95th percentile of execution times: the value at rank ⌈0.95·n⌉ in
 ascending order (PostgreSQL's percentile_disc(0.95)), i.e. the smallest time whose CUME_DIST()
@@ -13,27 +14,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, case, func, literal_column, select
+from sqlalchemy import Integer, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
-from core.analytics.prices import PriceBook, cost_of
+from core.analytics.prices import PriceBook, cost_micro, micro_to_usd
 from core.analytics.sql import as_date, day_of, dialect_name
 from core.models import UsageLog
 
 U = UsageLog.__table__.c
-ZERO = Decimal("0.000000")
 
 
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def range_filter(start: date, end: date, agent_id: int | None = None) -> list:
-    """usage_logs rows from the start of `start` to the start of `end` (UTC), optional agent."""
-    clauses = [U.created_at >= day_start(start), U.created_at < day_start(end)]
+def range_filter(start: date | None, end: date | None, agent_id: int | None = None) -> list:
+    """usage_logs rows from the start of `start` to the start of `end` (UTC), optional agent.
+
+    No bounds (None) means every row: a full scan, never a range scan of the whole index.
+    """
+    clauses = []
+    if start is not None:
+        clauses.append(U.created_at >= day_start(start))
+    if end is not None:
+        clauses.append(U.created_at < day_start(end))
     if agent_id is not None:
         clauses.append(U.agent_id == agent_id)
     return clauses
@@ -47,64 +53,65 @@ class DailyRows:
     models: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _per_agent_statement(session: Session, start: date, end: date, agent_id: int | None):
-    """Event counts, unique users and exact p95 per (day, agent) in one statement.
+def _per_agent_statement(
+    session: Session, start: date | None, end: date | None, agent_id: int | None
+):
+    """Event counts and unique users per (day, agent): one GROUP BY (the floor's shape).
 
-    PostgreSQL has the ordered-set aggregate percentile_disc; elsewhere CUME_DIST() over the
-    (day, agent, event type) partition ordered by time, and the smallest time at ≥ 0.95.
+    On PostgreSQL the exact p95 comes in the same pass (ordered-set aggregate
+    percentile_disc); elsewhere `_p95_statement` is a second, narrow pass.
     """
     day = day_of(session, U.created_at)
+
+    def count_of(kind: str):  # noqa: ANN202
+        return func.sum(case((U.event_type == kind, 1), else_=0)).cast(Integer)
+
+    columns = [
+        day.label("day"),
+        U.agent_id,
+        count_of("executed").label("executions"),
+        count_of("viewed").label("views"),
+        count_of("created").label("creations"),
+        count_of("deleted").label("deletions"),
+        func.count(func.nullif(U.user_id, "").distinct()).label("unique_users"),
+    ]
     if dialect_name(session) == "postgresql":
-        t = U
         p95 = (
             func.percentile_disc(literal_column("0.95"))
             .within_group(U.execution_time_ms)
             .filter(U.event_type == "executed")
         )
-        group_day = day
-        where = range_filter(start, end, agent_id)
-    else:
-        partition = [day, U.agent_id, U.event_type]
-        ranked = (
-            select(
-                day.label("day"),
-                U.agent_id,
-                U.event_type,
-                U.user_id,
-                U.execution_time_ms,
-                func.cume_dist()
-                .over(partition_by=partition, order_by=U.execution_time_ms)
-                .label("cd"),
-            )
-            .where(*range_filter(start, end, agent_id))
-            .subquery("ranked")
-        )
-        t = ranked.c
-        is_p95 = and_(t.event_type == "executed", t.cd >= literal_column("0.95"))
-        p95 = func.min(case((is_p95, t.execution_time_ms)))
-        group_day = t.day
-        where = []
+        columns.append(p95.label("p95"))
+    return select(*columns).where(*range_filter(start, end, agent_id)).group_by(day, U.agent_id)
 
-    def count_of(kind: str):  # noqa: ANN202
-        return func.sum(case((t.event_type == kind, 1), else_=0)).cast(Integer)
 
-    return (
+def _p95_statement(session: Session, start: date | None, end: date | None, agent_id: int | None):
+    """Exact p95 per (day, agent) on SQLite/MariaDB: CUME_DIST over executions only (narrow
+    rows: day, agent, time), and the smallest time at ≥ 0.95."""
+    day = day_of(session, U.created_at)
+    ranked = (
         select(
-            group_day.label("day"),
-            t.agent_id,
-            count_of("executed").label("executions"),
-            count_of("viewed").label("views"),
-            count_of("created").label("creations"),
-            count_of("deleted").label("deletions"),
-            func.count(func.nullif(t.user_id, "").distinct()).label("unique_users"),
-            p95.label("p95"),
+            day.label("day"),
+            U.agent_id,
+            U.execution_time_ms,
+            func.cume_dist()
+            .over(partition_by=[day, U.agent_id], order_by=U.execution_time_ms)
+            .label("cd"),
         )
-        .where(*where)
-        .group_by(group_day, t.agent_id)
+        .where(U.event_type == "executed", *range_filter(start, end, agent_id))
+        .subquery("ranked")
+    )
+    t = ranked.c
+    return (
+        select(t.day, t.agent_id, func.min(t.execution_time_ms))
+        .where(t.cd >= literal_column("0.95"))
+        .group_by(t.day, t.agent_id)
     )
 
 
-def _per_model_statement(session: Session, start: date, end: date, agent_id: int | None):
+def _per_model_statement(
+    session: Session, start: date | None, end: date | None, agent_id: int | None
+):
     day = day_of(session, U.created_at)
     model = func.coalesce(U.model_name, "")
     return (
@@ -124,43 +131,57 @@ def _per_model_statement(session: Session, start: date, end: date, agent_id: int
 def compute_daily(
     session: Session,
     *,
-    start: date,
-    end: date,
+    start: date | None,
+    end: date | None,
     agent_id: int | None = None,
     prices: PriceBook | None = None,
 ) -> DailyRows:
-    """Per (day, agent) and per (day, agent, model) figures for days in [start, end)."""
+    """Per (day, agent) and per (day, agent, model) figures for days in [start, end)
+    (None: unbounded)."""
     prices = prices or PriceBook.load(session)
+    days: dict[Any, date] = {}  # the backend's day value → date, converted once per day
     models: list[dict[str, Any]] = []
-    cost_by_agent_day: dict[tuple[date, int], Decimal] = {}
-    sums_by_agent_day: dict[tuple[date, int], tuple[int, int]] = {}
-    for row in session.execute(_per_model_statement(session, start, end, agent_id)):
-        day = as_date(row.day)
-        price = prices.price(row.model_name, day)
-        cost = cost_of(int(row.total_tokens or 0), price)
-        key = (day, row.agent_id)
-        tokens, total_ms = int(row.total_tokens or 0), int(row.total_ms or 0)
-        cost_by_agent_day[key] = cost_by_agent_day.get(key, ZERO) + cost
-        had_tokens, had_ms = sums_by_agent_day.get(key, (0, 0))
-        sums_by_agent_day[key] = (had_tokens + tokens, had_ms + total_ms)
+    # (day, agent) → [tokens, total ms, cost in millionths of a dollar]
+    sums: dict[tuple[date, int], list[int]] = {}
+    for raw_day, agent, model, executions, tokens, total_ms in session.execute(
+        _per_model_statement(session, start, end, agent_id)
+    ):
+        day = days.get(raw_day) or days.setdefault(raw_day, as_date(raw_day))
+        price = prices.micro(model, day)
+        tokens, total_ms = int(tokens or 0), int(total_ms or 0)
+        cost = cost_micro(tokens, price)
+        acc = sums.get((day, agent))
+        if acc is None:
+            sums[(day, agent)] = [tokens, total_ms, cost]
+        else:
+            acc[0] += tokens
+            acc[1] += total_ms
+            acc[2] += cost
         models.append(
             {
                 "date": day,
-                "agent_id": row.agent_id,
-                "model_name": row.model_name,
-                "executions": int(row.executions),
+                "agent_id": agent,
+                "model_name": model,
+                "executions": int(executions),
                 "total_tokens": tokens,
                 "total_execution_ms": total_ms,
-                "cost_usd": cost,
+                "cost_usd": micro_to_usd(cost),
                 "priced": price is not None,
             }
         )
+    postgres = dialect_name(session) == "postgresql"
+    p95s: dict[tuple[Any, int], Any] = {}
+    if not postgres:
+        p95s = dict(
+            ((d, a), v)
+            for d, a, v in session.execute(_p95_statement(session, start, end, agent_id))
+        )
     agents: list[dict[str, Any]] = []
     for row in session.execute(_per_agent_statement(session, start, end, agent_id)):
-        day = as_date(row.day)
-        key = (day, row.agent_id)
-        tokens, total_ms = sums_by_agent_day.get(key, (0, 0))
+        day = days.get(row.day) or days.setdefault(row.day, as_date(row.day))
+        tokens, total_ms, cost = sums.get((day, row.agent_id), (0, 0, 0))
         executions = int(row.executions or 0)
+        p95 = row.p95 if postgres else p95s.get((row.day, row.agent_id))
         agents.append(
             {
                 "date": day,
@@ -173,8 +194,8 @@ def compute_daily(
                 "unique_users": int(row.unique_users or 0),
                 "total_execution_ms": total_ms,
                 "avg_execution_ms": total_ms / executions if executions else None,
-                "p95_execution_ms": float(row.p95) if row.p95 is not None else None,
-                "cost_usd": cost_by_agent_day.get(key, ZERO),
+                "p95_execution_ms": float(p95) if p95 is not None else None,
+                "cost_usd": micro_to_usd(cost),
             }
         )
     return DailyRows(agents=agents, models=models)

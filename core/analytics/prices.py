@@ -47,6 +47,22 @@ def cost_of(tokens: int, usd_per_1k: Decimal | None) -> Decimal:
     return (Decimal(tokens) * usd_per_1k / 1000).quantize(MICRO, rounding=ROUND_HALF_UP)
 
 
+def price_micro(usd_per_1k: Decimal | None) -> int | None:
+    """A price in millionths of a dollar per 1K tokens (prices have at most 6 decimals)."""
+    return None if usd_per_1k is None else int(usd_per_1k.scaleb(6))
+
+
+def cost_micro(tokens: int, usd_micro_per_1k: int | None) -> int:
+    """`cost_of` in millionths of a dollar, in integers: the same half-up rounding, no Decimal."""
+    if usd_micro_per_1k is None:
+        return 0
+    return (tokens * usd_micro_per_1k + 500) // 1000
+
+
+def micro_to_usd(micro: int) -> Decimal:
+    return Decimal(micro).scaleb(-6) if micro else Decimal("0.000000")
+
+
 def _specificity(pattern: str) -> tuple[int, int]:
     literal = sum(1 for ch in pattern if ch not in _WILDCARDS)
     return (0 if _WILDCARDS & set(pattern) else 1, literal)
@@ -67,6 +83,7 @@ class PriceBook:
             rows, key=lambda r: (_specificity(r.pattern), r.effective_from), reverse=True
         )
         self._cache: dict[tuple[str, date], Decimal | None] = {}
+        self._micro: dict[tuple[str, date], int | None] = {}
 
     @classmethod
     def load(cls, session: Session) -> PriceBook:
@@ -92,6 +109,13 @@ class PriceBook:
                 None,
             )
         return self._cache[key]
+
+    def micro(self, model: str | None, day: date) -> int | None:
+        """`price` in millionths of a dollar per 1K tokens (None: unpriced)."""
+        key = (model or "", day)
+        if key not in self._micro:
+            self._micro[key] = price_micro(self.price(model, day))
+        return self._micro[key]
 
 
 def parse_price(value: Any) -> Decimal:

@@ -163,9 +163,8 @@ def compute_all(session: Session) -> Computed:
     if first is None:
         return Computed(None, None, 0, snapshot, DailyRows())
     start, end = first.date(), last.date() + timedelta(days=1)
-    return Computed(
-        None, None, (end - start).days, snapshot, compute_daily(session, start=start, end=end)
-    )
+    rows = compute_daily(session, start=None, end=None)  # every row: no range scan
+    return Computed(None, None, (end - start).days, snapshot, rows)
 
 
 def store_computed(session: Session, computed: Computed) -> RollupResult:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Date, Table, cast, func, literal_column
@@ -34,6 +35,21 @@ def as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
+def _driver_value(value: Any, dialect: str) -> Any:
+    """A bind value as SQLAlchemy would pass it to the driver (SQLite: dates as ISO text,
+    Decimal as float, datetimes as naive UTC text; elsewhere naive UTC datetimes)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value.isoformat(" ", "microseconds") if dialect == "sqlite" else value
+    if dialect == "sqlite":
+        if isinstance(value, date):
+            return value.isoformat()
+        if isinstance(value, Decimal):
+            return float(value)
+    return value
+
+
 def upsert(
     session: Session,
     table: Table,
@@ -42,20 +58,28 @@ def upsert(
     keys: Sequence[str],
     update: Sequence[str],
 ) -> None:
-    """INSERT … ON CONFLICT/DUPLICATE KEY UPDATE `update` columns, as one executemany."""
+    """INSERT … ON CONFLICT/DUPLICATE KEY UPDATE `update` columns, as one driver executemany
+    (SQLAlchemy's per-value processing would cost more than the statement at 100k rows)."""
     if not rows:
         return
     name = dialect_name(session)
+    columns = list(rows[0])
+    q = session.get_bind().dialect.identifier_preparer.quote
+    marker = "?" if name == "sqlite" else "%s"
+    sql = (
+        f"INSERT INTO {q(table.name)} ({', '.join(map(q, columns))}) "
+        f"VALUES ({', '.join([marker] * len(columns))}) "
+    )
     if name == "mysql":
-        stmt = mysql.insert(table)
-        stmt = stmt.on_duplicate_key_update({c: stmt.inserted[c] for c in update})
+        sql += "ON DUPLICATE KEY UPDATE " + ", ".join(f"{q(c)} = VALUES({q(c)})" for c in update)
     else:
-        dialect = postgresql if name == "postgresql" else sqlite
-        stmt = dialect.insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=list(keys), set_={c: stmt.excluded[c] for c in update}
+        sql += f"ON CONFLICT ({', '.join(map(q, keys))}) DO UPDATE SET " + ", ".join(
+            f"{q(c)} = excluded.{q(c)}" for c in update
         )
-    session.execute(stmt, list(rows))
+    params = [tuple(_driver_value(row[c], name) for c in columns) for row in rows]
+    connection = session.connection()
+    for start in range(0, len(params), 5_000):
+        connection.exec_driver_sql(sql, params[start : start + 5_000])
 
 
 def bump_versions(session: Session, table: Table, *, key: str, values: Sequence[Any]) -> None:

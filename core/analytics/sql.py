@@ -50,6 +50,25 @@ def _driver_value(value: Any, dialect: str) -> Any:
     return value
 
 
+def _copy_upsert(connection, table: str, columns: list[str], params: list, tail: str, q) -> None:  # noqa: ANN001
+    """PostgreSQL: COPY the rows into a temporary table, then one INSERT … SELECT … ON CONFLICT
+    (psycopg's executemany costs a round trip per row)."""
+    names = ", ".join(map(q, columns))
+    staging = q(f"staging_{table}")
+    connection.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+        f"SELECT {names} FROM {q(table)} WITH NO DATA"
+    )
+    cursor = connection.connection.dbapi_connection.cursor()
+    with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
+        for row in params:
+            copy.write_row(row)
+    connection.exec_driver_sql(
+        f"INSERT INTO {q(table)} ({names}) SELECT {names} FROM {staging} {tail}"
+    )
+    connection.exec_driver_sql(f"DROP TABLE {staging}")
+
+
 def upsert(
     session: Session,
     table: Table,
@@ -66,18 +85,21 @@ def upsert(
     columns = list(rows[0])
     q = session.get_bind().dialect.identifier_preparer.quote
     marker = "?" if name == "sqlite" else "%s"
-    sql = (
-        f"INSERT INTO {q(table.name)} ({', '.join(map(q, columns))}) "
-        f"VALUES ({', '.join([marker] * len(columns))}) "
-    )
+    one_row = f"({', '.join([marker] * len(columns))})"
     if name == "mysql":
-        sql += "ON DUPLICATE KEY UPDATE " + ", ".join(f"{q(c)} = VALUES({q(c)})" for c in update)
+        tail = "ON DUPLICATE KEY UPDATE " + ", ".join(f"{q(c)} = VALUES({q(c)})" for c in update)
     else:
-        sql += f"ON CONFLICT ({', '.join(map(q, keys))}) DO UPDATE SET " + ", ".join(
+        tail = f"ON CONFLICT ({', '.join(map(q, keys))}) DO UPDATE SET " + ", ".join(
             f"{q(c)} = excluded.{q(c)}" for c in update
         )
+    head = f"INSERT INTO {q(table.name)} ({', '.join(map(q, columns))}) VALUES "
     params = [tuple(_driver_value(row[c], name) for c in columns) for row in rows]
     connection = session.connection()
+    if name == "postgresql":
+        _copy_upsert(connection, table.name, columns, params, tail, q)
+        return
+    # SQLite runs executemany in-process; PyMySQL rewrites it into multi-row INSERTs itself.
+    sql = head + one_row + " " + tail
     for start in range(0, len(params), 5_000):
         connection.exec_driver_sql(sql, params[start : start + 5_000])
 

@@ -20,7 +20,7 @@ from sqlalchemy import Integer, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from core.analytics.prices import PriceBook, cost_micro, micro_to_usd
-from core.analytics.sql import as_date, day_of, dialect_name
+from core.analytics.sql import as_date, day_of, dialect_name, in_memory_grouping
 from core.models import UsageLog
 
 U = UsageLog.__table__.c
@@ -143,9 +143,9 @@ def compute_daily(
     models: list[dict[str, Any]] = []
     # (day, agent) → [tokens, total ms, cost in millionths of a dollar]
     sums: dict[tuple[date, int], list[int]] = {}
-    for raw_day, agent, model, executions, tokens, total_ms in session.execute(
-        _per_model_statement(session, start, end, agent_id)
-    ):
+    with in_memory_grouping(session):
+        per_model = session.execute(_per_model_statement(session, start, end, agent_id)).all()
+    for raw_day, agent, model, executions, tokens, total_ms in per_model:
         day = days.get(raw_day) or days.setdefault(raw_day, as_date(raw_day))
         price = prices.micro(model, day)
         tokens, total_ms = int(tokens or 0), int(total_ms or 0)

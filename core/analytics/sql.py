@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -55,19 +55,32 @@ def as_date(value: Any) -> date:
     return date.fromisoformat(str(value)[:10])
 
 
-def _driver_value(value: Any, dialect: str) -> Any:
-    """A bind value as SQLAlchemy would pass it to the driver (SQLite: dates as ISO text,
-    Decimal as float, datetimes as naive UTC text; elsewhere naive UTC datetimes)."""
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(UTC).replace(tzinfo=None)
-        return value.isoformat(" ", "microseconds") if dialect == "sqlite" else value
-    if dialect == "sqlite":
-        if isinstance(value, date):
-            return value.isoformat()
-        if isinstance(value, Decimal):
-            return float(value)
-    return value
+def _naive_utc(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _converter(sample: Any, dialect: str) -> Callable[[Any], Any] | None:
+    """How SQLAlchemy would pass a column's values to the driver (SQLite: dates as ISO text,
+    Decimal as float; datetimes as naive UTC), or None when they go as they are."""
+    if isinstance(sample, datetime):
+        if dialect == "sqlite":
+            return lambda v: _naive_utc(v).isoformat(" ", "microseconds")
+        return _naive_utc
+    if dialect == "sqlite" and isinstance(sample, date):
+        return date.isoformat
+    if dialect == "sqlite" and isinstance(sample, Decimal):
+        return float
+    return None
+
+
+def _driver_rows(rows: Sequence[dict[str, Any]], columns: list[str], dialect: str) -> list:
+    """Rows as driver tuples, converting only the columns that need it, column by column."""
+    values = [[row[c] for row in rows] for c in columns]
+    for i, column in enumerate(values):
+        convert = _converter(next((v for v in column if v is not None), None), dialect)
+        if convert is not None:
+            values[i] = [None if v is None else convert(v) for v in column]
+    return list(zip(*values, strict=True))
 
 
 def _copy_upsert(connection, table: str, columns: list[str], params: list, tail: str, q) -> None:  # noqa: ANN001
@@ -113,7 +126,7 @@ def upsert(
             f"{q(c)} = excluded.{q(c)}" for c in update
         )
     head = f"INSERT INTO {q(table.name)} ({', '.join(map(q, columns))}) VALUES "
-    params = [tuple(_driver_value(row[c], name) for c in columns) for row in rows]
+    params = _driver_rows(rows, columns, name)
     connection = session.connection()
     if name == "postgresql":
         _copy_upsert(connection, table.name, columns, params, tail, q)

@@ -174,10 +174,10 @@ def compute_daily(
     if not postgres:
         p95s = dict(
             ((d, a), v)
-            for d, a, v in session.execute(_p95_statement(session, start, end, agent_id))
+            for d, a, v in session.execute(_p95_statement(session, start, end, agent_id)).all()
         )
     agents: list[dict[str, Any]] = []
-    for row in session.execute(_per_agent_statement(session, start, end, agent_id)):
+    for row in session.execute(_per_agent_statement(session, start, end, agent_id)).all():
         day = days.get(row.day) or days.setdefault(row.day, as_date(row.day))
         tokens, total_ms, cost = sums.get((day, row.agent_id), (0, 0, 0))
         executions = int(row.executions or 0)

@@ -75,7 +75,7 @@ def _sync(
         query = query.where(table.c.date >= start)
     if end is not None:
         query = query.where(table.c.date < end)
-    existing = {_key(key, r[1 : 1 + len(key)]): r for r in session.execute(query)}
+    existing = {_key(key, r[1 : 1 + len(key)]): r for r in session.execute(query).all()}
     changed = []
     stamp = {"updated_at": utcnow()} if "updated_at" in table.c else None
     width = 1 + len(key)

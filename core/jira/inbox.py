@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -153,6 +153,16 @@ def process_received(*, url: str, event_id: int) -> WebhookStatus | None:
 
 
 def _process_received(session: Session, *, event_id: int) -> WebhookStatus | None:
+    # Earlier deliveries for the same issue still waiting go first, so deliveries answered
+    # one after the other apply in that order even when different workers received them.
+    connection = session.connection()
+    status = None
+    for waiting_id in connection.execute(_WAITING_UP_TO, {"event_id": event_id}).scalars():
+        status = _process_one(session, event_id=waiting_id)
+    return status
+
+
+def _process_one(session: Session, *, event_id: int) -> WebhookStatus | None:
     # The conditional UPDATE is the claim: a second process running it for the same event
     # waits for the first one's row lock (or SQLite's write lock), then matches no row.
     connection = session.connection()
@@ -190,6 +200,20 @@ _SQLITE_INSERT_COLUMNS = (
 _SQLITE_INSERT = (
     f"INSERT INTO {_EVENTS.name} ({', '.join(_SQLITE_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_SQLITE_INSERT_COLUMNS))})"
+)
+_ISSUE_OF_EVENT = (
+    select(_EVENTS.c.issue_key).where(_EVENTS.c.id == bindparam("event_id")).scalar_subquery()
+)
+_WAITING_UP_TO = (
+    select(_EVENTS.c.id)
+    .where(
+        _EVENTS.c.status == WebhookStatus.RECEIVED,
+        or_(
+            _EVENTS.c.id == bindparam("event_id"),
+            and_(_EVENTS.c.issue_key == _ISSUE_OF_EVENT, _EVENTS.c.id < bindparam("event_id")),
+        ),
+    )
+    .order_by(_EVENTS.c.id)
 )
 _CLAIM_RECEIVED = (
     _EVENTS.update()

@@ -236,6 +236,7 @@ def main() -> int:
             options.connections,
             [str(deliveries), str(options.connections)],
         )
+        at_end_of_load = stored_count(db_url)
         drain_s = wait_until_processed(db_url, timeout=DRAIN_TIMEOUT_S)
     finally:
         server.terminate()
@@ -266,6 +267,8 @@ def main() -> int:
     print(f"webhook throughput = {ratio:.0%} of /healthz (target >= 50%)")
     print(f"webhook p99 = {webhook['p99_ms']:.2f} ms (target <= 50 ms)")
     print(f"2xx deliveries {webhook['ok_responses']}, stored {stored} {counts}, lost {lost}")
+    waiting = at_end_of_load.get("received", 0)
+    print(f"at the end of the load {waiting} of {sum(at_end_of_load.values())} were waiting")
     drained = "not within the timeout" if drain_s is None else f"{drain_s:.1f} s"
     processing_rps = stored / (duration + drain_s) if drain_s is not None else None
     print(
@@ -289,6 +292,7 @@ def main() -> int:
         "webhook": webhook,
         "webhook_vs_healthz": ratio,
         "stored_by_status": counts,
+        "waiting_at_end_of_load": at_end_of_load.get("received", 0),
         "processing_drain_s": drain_s,
         "processing_rps": processing_rps,
         "lost": lost,

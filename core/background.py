@@ -14,6 +14,7 @@ import atexit
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 SHUTDOWN_DRAIN_SECONDS = 5.0
 QUIET_SECONDS = 0.005
+REQUEST_GIL_WAIT_SECONDS = 0.0005
 
 _queue: queue.Queue[tuple[Callable[..., Any], dict[str, Any]]] = queue.Queue()
 _lock = threading.Lock()
@@ -67,6 +69,9 @@ def _ensure_thread() -> None:
             return
         # A forked child (gunicorn worker) inherits the flag but not the thread.
         _started_in_pid = os.getpid()
+        # A request arriving while a task runs waits for the GIL at every I/O step, by
+        # default up to 5 ms each time; 0.5 ms keeps that wait small.
+        sys.setswitchinterval(REQUEST_GIL_WAIT_SECONDS)
         threading.Thread(target=_loop, name="background", daemon=True).start()
 
 

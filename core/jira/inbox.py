@@ -51,9 +51,9 @@ class Receipt:
 def handle_delivery(*, body: bytes, signature: str | None, delivery_id: str | None) -> Receipt:
     """The HTTP endpoint's work: verify, store durably, hand over to this process's processor.
 
-    Only the INSERT runs inside the request (one short transaction through a pre-built Core
-    statement); processing follows right after the answer in a background thread, and the
-    periodic job picks up anything a crash left `received`. Never raises for bad input.
+    Only one INSERT, committed, runs inside the request; processing follows right after the
+    answer in a background thread, and the periodic job picks up anything a stopped process
+    left `received`. Never raises for bad input.
     """
     receipt, values = _check(body=body, signature=signature, delivery_id=delivery_id)
     if values is None:

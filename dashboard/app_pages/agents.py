@@ -57,10 +57,21 @@ st.dataframe(
 st.caption(f"{len(agents)} agent(s)")
 
 names = {a["id"]: f"#{a['id']} {a['name']} ({a['status']})" for a in agents}
-chosen = st.selectbox(
-    "Open an agent", list(names), format_func=names.get, index=None, key="agents_open_choice"
+
+
+def _open_chosen() -> None:
+    chosen = st.session_state.pop("agents_open_choice", None)
+    if chosen is not None:
+        st.session_state[AGENT_KEY] = chosen
+        st.query_params["agent"] = str(chosen)
+
+
+st.selectbox(
+    "Open an agent",
+    list(names),
+    format_func=names.get,
+    index=None,
+    placeholder="Choose an agent to see its details",
+    key="agents_open_choice",
+    on_change=_open_chosen,
 )
-if st.button("Open", type="primary", disabled=chosen is None, key="agents_open"):
-    st.session_state[AGENT_KEY] = chosen
-    st.query_params["agent"] = str(chosen)
-    st.rerun()

@@ -78,7 +78,11 @@ def fill_login(at: AppTest, email: str, password: str) -> AppTest:
 
 def go(at: AppTest, page: str) -> AppTest:
     """Open `app_pages/<page>.py` (it must be in the user's navigation)."""
-    return at.switch_page(f"app_pages/{page}.py").run()
+    at.switch_page(f"app_pages/{page}.py").run()
+    # AppTest keeps requesting the switched-to page on every later run, even after the app
+    # itself moved on with st.switch_page; a browser follows the app. Do as the browser does.
+    at._page_hash = ""
+    return at
 
 
 def messages(elements) -> list[str]:  # noqa: ANN001

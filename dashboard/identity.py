@@ -57,7 +57,9 @@ def log_in_by_email(email: str | None) -> CurrentUser:
 
 
 def log_out() -> None:
-    st.session_state.pop(USER_KEY, None)
+    """Forget the user and everything the session remembered for them (filters, open agent)."""
+    st.session_state.clear()
+    st.query_params.clear()
     if sso_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()
 

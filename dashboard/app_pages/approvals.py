@@ -28,7 +28,7 @@ st.caption(f"{len(queue)} submission(s) waiting, most recent first.")
 
 for item in queue:
     agent_id = item["id"]
-    with st.container(border=True):
+    with st.container(border=True, key=f"approval_{agent_id}"):
         st.subheader(f"#{agent_id} {item['name']} · v{item['version']}")
         st.caption(
             f"by {item['owner']} · model {item['model']} · updated {item['updated_at'][:16]}"

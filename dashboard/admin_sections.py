@@ -108,9 +108,11 @@ def render_tokens(admin: CurrentUser) -> None:
             st.session_state[ISSUED_TOKEN_KEY] = (token.name, token.token)
             st.rerun()
     live = {t["id"]: f"#{t['id']} {t['name']}" for t in tokens if t["revoked_at"] is None}
+    if not live:
+        return
     with right.form("token_revoke"):
         token_id = st.selectbox("Token", list(live), format_func=live.get, key="token_revoke_id")
-        revoked = st.form_submit_button("Revoke", disabled=not live)
+        revoked = st.form_submit_button("Revoke")
     if revoked and token_id is not None:
         with showing_errors(right) as attempt, writing() as session:
             auth.revoke_api_token(session, token_id=token_id)

@@ -10,6 +10,7 @@ from core.models import utcnow
 from dashboard import analytics_data, charts
 from dashboard.db import reading
 from dashboard.feedback import showing_errors
+from dashboard.formatting import compact
 from dashboard.identity import ALL_ROLES, require_role
 
 require_role(ALL_ROLES)
@@ -71,9 +72,9 @@ def _delta(key: str) -> str | None:
 
 
 cards = st.columns(6)
-cards[0].metric("Executions", f"{summary['executions'] or 0:,}", _delta("executions"))
-cards[1].metric("Tokens", f"{summary['total_tokens'] or 0:,}", _delta("total_tokens"))
-cards[2].metric("Unique users", f"{summary['unique_users'] or 0:,}", _delta("unique_users"))
+cards[0].metric("Executions", compact(summary["executions"] or 0), _delta("executions"))
+cards[1].metric("Tokens", compact(summary["total_tokens"] or 0), _delta("total_tokens"))
+cards[2].metric("Unique users", compact(summary["unique_users"] or 0), _delta("unique_users"))
 cards[3].metric(
     "Avg time",
     f"{summary['avg_execution_ms']:,.0f} ms" if summary["avg_execution_ms"] else "—",
@@ -98,7 +99,10 @@ if latency is None:  # exact without a per-day latency query: average weighted b
 left, right = st.columns(2)
 left.plotly_chart(charts.executions_per_day(daily), width="stretch")
 right.plotly_chart(charts.tokens_by_model(by_model), width="stretch")
-left.plotly_chart(charts.execution_time(latency), width="stretch")
+with left:
+    st.plotly_chart(charts.execution_time(latency), width="stretch")
+    if "p95_execution_ms" not in latency:
+        st.caption("Pick an agent to see its p95 per day; across agents the average is shown.")
 right.plotly_chart(charts.cost_per_day(daily), width="stretch")
 
 st.subheader("Per agent")

@@ -6,6 +6,7 @@ import streamlit as st
 from core import registry
 from dashboard import analytics_data
 from dashboard.db import reading
+from dashboard.formatting import compact
 from dashboard.identity import ALL_ROLES, require_role
 
 user = require_role(ALL_ROLES)
@@ -29,10 +30,10 @@ if today is None:
     st.info("Usage analytics are not configured yet.", icon=":material/info:")
 else:
     a, b, c, d = st.columns(4)
-    a.metric("Executions today", f"{today['executions']:,}")
-    b.metric("Tokens today", f"{today['total_tokens']:,}")
+    a.metric("Executions today", compact(today["executions"] or 0))
+    b.metric("Tokens today", compact(today["total_tokens"] or 0))
     c.metric("Cost today", f"${today['cost_usd']:,.2f}")
-    d.metric("Users today", f"{today['unique_users']:,}")
+    d.metric("Users today", compact(today["unique_users"] or 0))
 
 st.subheader("Recent activity")
 if not activity:

@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from core.config import reset_settings
+from core.db import session_scope
 from core.migrate import upgrade_to_head
 
 pytestmark = pytest.mark.browser
@@ -55,6 +56,13 @@ def _seed(url: str) -> None:
         from core.seed import seed_demo
 
         seed_demo(events=20_000)
+        try:  # the demo inserts events directly; roll them up so past days have figures
+            from core.analytics import rollup_all
+        except ImportError:
+            pass
+        else:
+            with session_scope(url, write=True) as session:
+                rollup_all(session)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -129,7 +137,7 @@ def browser() -> Iterator[object]:
 
 @pytest.fixture
 def page(browser, dashboard_url) -> Iterator[object]:  # noqa: ANN001
-    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    context = browser.new_context(viewport={"width": 1440, "height": 1300})
     page = context.new_page()
     page.set_default_timeout(UI_TIMEOUT_MS)
     page.goto(dashboard_url)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import streamlit as st
 
@@ -157,10 +159,52 @@ def render_webhooks() -> None:
 
 
 def render_prices() -> None:
-    if not analytics_data.available():
+    if not analytics_data.has("list_prices"):
         st.info("Usage analytics are not configured yet.", icon=":material/info:")
         return
-    st.info("Model prices arrive with the analytics module.")
+    from core import analytics
+
+    with reading() as session:
+        prices = analytics.list_prices(session)
+    st.caption("USD per 1,000 tokens, by model name or glob pattern (e.g. `gpt-4o*`).")
+    if prices:
+        st.dataframe(pd.DataFrame(prices), hide_index=True, width="stretch")
+    left, right = st.columns(2)
+    with left.form("price_set"):
+        st.markdown("**Set a price**")
+        pattern = st.text_input("Model or pattern", key="price_pattern")
+        usd = st.text_input("USD per 1K tokens", placeholder="0.0025", key="price_usd")
+        since = st.date_input("Effective from", value=None, key="price_since")
+        saved = st.form_submit_button("Save price")
+    if saved:
+        with showing_errors(left) as attempt, writing() as session:
+            analytics.set_price(
+                session, model_pattern=pattern, usd_per_1k_tokens=usd, effective_from=since
+            )
+        if attempt.ok:
+            notify_after_rerun(f"Price for {pattern} saved; costs recomputed.")
+            st.rerun()
+    if not prices:
+        return
+    with right.form("price_delete"):
+        st.markdown("**Delete a price**")
+        choice = st.selectbox(
+            "Price",
+            prices,
+            format_func=lambda p: f"{p['model_pattern']} from {p['effective_from']}",
+            key="price_delete_choice",
+        )
+        deleted = st.form_submit_button("Delete price")
+    if deleted and choice:
+        with showing_errors(right) as attempt, writing() as session:
+            analytics.delete_price(
+                session,
+                model_pattern=choice["model_pattern"],
+                effective_from=date.fromisoformat(choice["effective_from"]),
+            )
+        if attempt.ok:
+            notify_after_rerun(f"Price for {choice['model_pattern']} deleted.")
+            st.rerun()
 
 
 def render_jira_check() -> None:

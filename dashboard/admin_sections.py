@@ -131,9 +131,14 @@ def render_webhooks() -> None:
 
     left, right = st.columns([1, 1])
     status = left.selectbox(
-        "Status", [None, *[s.value for s in WebhookStatus]], format_func=lambda s: s or "any"
+        "Status",
+        [None, *[s.value for s in WebhookStatus]],
+        format_func=lambda s: s or "any",
+        key="webhook_status",
     )
-    limit = right.number_input("Show", min_value=10, max_value=1000, value=50, step=10)
+    limit = right.number_input(
+        "Show", min_value=10, max_value=1000, value=50, step=10, key="webhook_limit"
+    )
     with reading() as session:
         events = jira_inbox.list_events(
             session, status=WebhookStatus(status) if status else None, limit=int(limit)
@@ -147,14 +152,24 @@ def render_webhooks() -> None:
         with st.expander(f"{event['delivery_id']} · {event['status']} · {event['event_type']}"):
             st.code(event["error"], language=None)
     with st.form("webhook_replay"):
-        delivery = st.selectbox("Delivery to replay", [e["delivery_id"] for e in events])
+        delivery = st.selectbox(
+            "Delivery to replay", [e["delivery_id"] for e in events], key="replay_delivery"
+        )
         replay = st.form_submit_button("Replay")
     if replay:
         with showing_errors() as attempt, writing() as session:
-            event = jira_inbox.find_event(session, ref=delivery)
-            outcome = jira_inbox.replay_event(session, event=event)
+            row = jira_inbox.replay_delivery(session, ref=delivery)
         if attempt.ok:
-            notify_after_rerun(f"Delivery {delivery} replayed: {outcome}.")
+            notify_after_rerun(f"Delivery {delivery} replayed: now {row['status']}.")
+            st.rerun()
+    if any(e["status"] == WebhookStatus.FAILED.value for e in events) and st.button(
+        "Replay every failed delivery", key="replay_failed"
+    ):
+        with st.spinner("Replaying failed deliveries…"), showing_errors() as attempt:
+            rows = jira_inbox.replay_failed_deliveries()
+        st.cache_data.clear()
+        if attempt.ok:
+            notify_after_rerun(f"Replayed {len(rows)} failed deliveries.")
             st.rerun()
 
 

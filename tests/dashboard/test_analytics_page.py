@@ -82,3 +82,20 @@ def test_overview_shows_todays_usage(usage):
     metrics = _metrics(at)
     assert metrics["Executions today"] == "4"
     assert metrics["Tokens today"] == "307"
+
+
+def test_admin_sets_a_model_price_with_validation(dash_db):
+    from core import analytics
+
+    at = go(log_in(PEOPLE["admin"]), "admin")
+    at.text_input(key="price_pattern").input("my-model*")
+    at.text_input(key="price_usd").input("-1")
+    next(b for b in at.button if b.label == "Save price").click().run()
+    assert at.error, "a negative price is refused with a message"
+    assert at.text_input(key="price_pattern").value == "my-model*"
+    at.text_input(key="price_usd").input("0.5")
+    next(b for b in at.button if b.label == "Save price").click().run()
+    assert not at.exception
+    with session_scope(dash_db) as session:
+        prices = {p["model_pattern"]: p for p in analytics.list_prices(session)}
+    assert prices["my-model*"]["usd_per_1k_tokens"].startswith("0.5")

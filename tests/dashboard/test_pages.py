@@ -33,17 +33,47 @@ def test_overview_counts_statuses_and_lists_activity(dash_db, add_agent):
     }
 
 
-def test_search_page_runs(dash_db, add_agent):
-    add_agent(name="Ticket summariser")
+def test_search_page_finds_by_meaning_and_shows_similar_agents(dash_db, add_agent):
+    tickets = add_agent(name="Ticket summariser")
+    add_agent(
+        name="Support triage",
+        description="Triages customer support tickets and summarises them for agents",
+        submit=True,
+    )
+    add_agent(name="Invoice checker", description="Checks supplier invoices against orders")
     at = go(log_in(PEOPLE["analyst"]), "search")
     assert not at.exception
     if not search_data.available():
         assert "Semantic search is not configured yet." in messages(at.info)
         return
-    at.text_input[0].input("summarise support tickets")
+    button(at, "Search").click().run()
+    assert "Type what you are looking for first." in messages(at.warning)
+
+    at.text_input[0].input("summarise customer support tickets")
     button(at, "Search").click().run()
     assert not at.exception
-    assert any("Ticket summariser" in m.value for m in at.markdown)
+    found = [m.value for m in at.markdown if m.value.startswith("**#")]
+    assert found[0].startswith(("**#1 Ticket summariser", "**#2 Support triage"))
+    assert not any("Invoice checker" in f for f in found[:2])
+    assert f"owner {PEOPLE['developer']}" in messages(at.caption)
+
+    at.multiselect[0].select("pending")
+    button(at, "Search").click().run()
+    found = [m.value for m in at.markdown if m.value.startswith("**#")]
+    assert found == ["**#2 Support triage** · pending"]
+
+    at.multiselect[0].unselect("pending")
+    at.slider[0].set_value(1.0)
+    button(at, "Search").click().run()
+    assert "No agent is similar enough; lower the threshold or rephrase." in messages(at.info)
+
+    at.slider[0].set_value(0.0)
+    button(at, "Search").click().run()
+    next(b for b in at.button if b.key == f"similar_{tickets}").click().run()
+    assert f"Agents similar to #{tickets}" in [h.value for h in at.subheader]
+    similar = at.dataframe[0].value
+    assert tickets not in list(similar["id"])
+    assert list(similar["name"])[0] == "Support triage"
 
 
 def test_admin_adds_a_user_with_inline_errors(dash_db):

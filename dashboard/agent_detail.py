@@ -112,7 +112,12 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
 
 
 def _actions(agent_id: int, user: CurrentUser, actions: dict[str, str | None]) -> None:
-    note = st.text_input("Comment for the action (optional)", key=f"action_note_{agent_id}")
+    can_act = any(actions[name] is None for name in ACTIONS)
+    note = (
+        st.text_input("Comment for the action (optional)", key=f"action_note_{agent_id}")
+        if can_act
+        else ""
+    )
     columns = st.columns(4)
     edit_reason = actions["edit"]
     if not user.has_role(CREATORS):

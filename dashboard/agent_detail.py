@@ -100,13 +100,13 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         for row in reversed(info["history"]):
             move = f"{row['from']} → {row['to']}" if row["from"] else row["to"]
             st.markdown(
-                f"**{move}** · {row['actor']} via {row['source']} · {row['at'][:16]} UTC"
+                f"**{move}** · {row['actor']} via {row['source']} · {row['at'][:16].replace('T', ' ')} UTC"
                 + (f"  \n{row['comment']}" if row["comment"] else "")
             )
     with comments:
         for comment in info["comments"]:
             with st.chat_message("user", avatar=":material/person:"):
-                st.markdown(f"**{comment['author']}** · {comment['at'][:16]} UTC")
+                st.markdown(f"**{comment['author']}** · {comment['at'][:16].replace('T', ' ')} UTC")
                 st.markdown(comment["body"])
         _comment_form(agent_id, user)
 

@@ -31,7 +31,7 @@ for item in queue:
     with st.container(border=True, key=f"approval_{agent_id}"):
         st.subheader(f"#{agent_id} {item['name']} · v{item['version']}")
         st.caption(
-            f"by {item['owner']} · model {item['model']} · updated {item['updated_at'][:16]}"
+            f"by {item['owner']} · model {item['model']} · updated {item['updated_at'][:16].replace('T', ' ')} UTC"
         )
         st.markdown(item["description"])
         if st.button("Open agent", key=f"open_{agent_id}"):

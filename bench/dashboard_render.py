@@ -150,33 +150,77 @@ def logged_in_app() -> AppTest:
 
 
 def render(page: str, runs: int) -> dict[str, float]:
-    cold = []
-    for _ in range(max(2, runs // 2)):
+    """Cold: first visit with empty caches; uncached: a rerun after clearing the caches
+    (Streamlit's overhead on top of the queries); warm: a rerun with the caches filled."""
+    cold, uncached = [], []
+    for _ in range(2):
+        at = logged_in_app()  # lands on Overview first, like a real login
         st.cache_data.clear()
-        at = logged_in_app()
         at.switch_page(f"app_pages/{page}.py")
         cold.append(timed(at.run))
         assert not at.exception, (page, at.exception)
+    for _ in range(max(1, runs // 2)):
+        st.cache_data.clear()
+        uncached.append(timed(at.run))
+    at.run()
     warm = [timed(at.run) for _ in range(runs)]
     assert not at.exception, (page, at.exception)
-    return {"cold_s": statistics.median(cold), "warm_s": statistics.median(warm)}
+    return {
+        "cold_s": statistics.median(cold),
+        "uncached_s": statistics.median(uncached),
+        "warm_s": statistics.median(warm),
+    }
+
+
+def analytics_breakdown(url: str) -> dict[str, float]:
+    """Each analytics query of the page's default view (30 days, no filters), timed alone."""
+    today = utcnow().date()
+    month = {
+        "start": today - timedelta(days=29),
+        "end": today,
+        "agent_id": None,
+        "model_name": None,
+    }
+    calls = {
+        "model_names": {},
+        "summary": month,
+        "daily_series": month,
+        "model_series": month,
+        "agent_table": month,
+        "top_users": month | {"limit": 10},
+    }
+    out = {}
+    with session_scope(url) as session:
+        for name, kwargs in calls.items():
+            out[name] = timed(lambda n=name, k=kwargs: getattr(analytics, n)(session, **k))
+    return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--db", type=Path, help="reuse this SQLite file if it exists (else seed it and keep it)"
+    )
     args = parser.parse_args()
 
-    folder = Path(tempfile.mkdtemp(prefix="ar_dash_bench_"))
-    url = f"sqlite:///{folder / 'bench.db'}"
+    path = args.db or Path(tempfile.mkdtemp(prefix="ar_dash_bench_")) / "bench.db"
+    url = f"sqlite:///{path.resolve()}"
     os.environ["DATABASE_URL"] = url
     os.environ["JIRA_BASE_URL"] = ""
     reset_settings()
-    upgrade_to_head(url)
-    print(f"seeding {args.events:,} events into {url} …", flush=True)
-    seed_s = seed(url, args.events)
-    print(f"seeded and rolled up in {seed_s:.1f} s", flush=True)
+    seed_s = None
+    if not path.exists():
+        upgrade_to_head(url)
+        print(f"seeding {args.events:,} events into {url} …", flush=True)
+        seed_s = seed(url, args.events)
+        print(f"seeded and rolled up in {seed_s:.1f} s", flush=True)
+    count_file = path.with_suffix(".events")
+    if seed_s is not None:
+        count_file.write_text(str(args.events))
+    events = int(count_file.read_text()) if count_file.exists() else None
+    print(f"{events if events is not None else 'unknown number of'} usage events in {url}")
 
     results = []
     for page, queries in page_queries(url).items():
@@ -187,34 +231,42 @@ def main() -> None:
 
     print()
     header = (
-        f"{'page':<11}{'queries (floor)':>17}{'cold run':>11}{'warm run':>11}{'warm/queries':>14}"
+        f"{'page':<11}{'queries (floor)':>16}{'cold':>10}{'uncached':>10}{'warm':>10}"
+        f"{'uncached/queries':>18}{'warm/queries':>14}"
     )
     print(header)
     print("-" * len(header))
     for r in results:
-        ratio = r["warm_s"] / r["queries_s"] if r["queries_s"] else float("nan")
-        r["warm_over_queries"] = ratio
+        r["uncached_over_queries"] = r["uncached_s"] / r["queries_s"]
+        r["warm_over_queries"] = r["warm_s"] / r["queries_s"]
         print(
-            f"{r['page']:<11}{r['queries_s'] * 1000:>14.0f} ms{r['cold_s'] * 1000:>8.0f} ms"
-            f"{r['warm_s'] * 1000:>8.0f} ms{ratio:>13.2f}×"
+            f"{r['page']:<11}{r['queries_s'] * 1000:>13.0f} ms{r['cold_s'] * 1000:>7.0f} ms"
+            f"{r['uncached_s'] * 1000:>7.0f} ms{r['warm_s'] * 1000:>7.0f} ms"
+            f"{r['uncached_over_queries']:>17.2f}x{r['warm_over_queries']:>13.2f}x"
         )
+    breakdown = analytics_breakdown(url)
+    print("\nanalytics page queries, each alone (30 days, no filters):")
+    for name, seconds in breakdown.items():
+        print(f"  {name:<14}{seconds * 1000:>9.0f} ms")
     page = next(r for r in results if r["page"] == "analytics")
-    meets = page["warm_s"] <= TARGET_WARM_S and page["warm_over_queries"] <= TARGET_RATIO
+    meets = page["warm_s"] <= TARGET_WARM_S and page["uncached_over_queries"] <= TARGET_RATIO
     print(
-        f"\nanalytics warm {page['warm_s']:.2f} s (target ≤ {TARGET_WARM_S} s) and "
-        f"{page['warm_over_queries']:.2f}× its queries (target ≤ {TARGET_RATIO}×): "
+        f"\nanalytics warm {page['warm_s']:.2f} s (target <= {TARGET_WARM_S} s); uncached rerun "
+        f"{page['uncached_over_queries']:.2f}x its queries (target <= {TARGET_RATIO}x): "
         + ("MET" if meets else "NOT MET")
+        + f"; cold (first visit) {page['cold_s']:.1f} s, bound by the queries"
     )
     out = ROOT / "bench" / "results" / "dashboard_render.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(
         json.dumps(
             {
-                "events": args.events,
+                "events": events,
                 "runs": args.runs,
                 "backend": "sqlite",
                 "seed_and_rollup_s": seed_s,
                 "pages": results,
+                "analytics_queries_s": breakdown,
                 "target_met": meets,
             },
             indent=2,

@@ -129,6 +129,9 @@ else:
         column_config={
             "agent_id": st.column_config.NumberColumn("ID", format="%d"),
             "agent_name": "Agent",
+            "executions": st.column_config.NumberColumn("Executions", format="localized"),
+            "views": st.column_config.NumberColumn("Views", format="localized"),
+            "unique_users": st.column_config.NumberColumn("Users", format="localized"),
             "total_tokens": st.column_config.NumberColumn("Tokens", format="localized"),
             "avg_execution_ms": st.column_config.NumberColumn("Avg ms", format="%.0f"),
             "p95_execution_ms": st.column_config.NumberColumn("p95 ms", format="%.0f"),
@@ -147,7 +150,21 @@ st.subheader("Top users")
 if users.empty:
     st.caption("No users in this period.")
 else:
-    st.dataframe(users, hide_index=True, width="stretch")
+    st.dataframe(
+        users,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "user": "User",
+            "events": "Events",
+            "executions": "Executions",
+            "total_tokens": st.column_config.NumberColumn("Tokens", format="localized"),
+            "agents": "Agents used",
+            "last_seen": st.column_config.DatetimeColumn(
+                "Last seen (UTC)", format="YYYY-MM-DD HH:mm"
+            ),
+        },
+    )
 
 if analytics_data.has("export_events"):
     st.subheader("Raw events")

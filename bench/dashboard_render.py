@@ -211,8 +211,9 @@ def main() -> None:
     os.environ["JIRA_BASE_URL"] = ""
     reset_settings()
     seed_s = None
-    if not path.exists():
-        upgrade_to_head(url)
+    fresh = not path.exists()
+    upgrade_to_head(url)  # idempotent: also brings a reused file up to date
+    if fresh:
         print(f"seeding {args.events:,} events into {url} …", flush=True)
         seed_s = seed(url, args.events)
         print(f"seeded and rolled up in {seed_s:.1f} s", flush=True)

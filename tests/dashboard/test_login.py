@@ -66,3 +66,48 @@ def test_navigation_is_built_from_the_role(dash_db, role, reachable, unreachable
     assert set(page_paths_for(at.session_state["current_user"].role)) >= {
         f"app_pages/{p}.py" for p in reachable
     }
+
+
+SSO_SECRETS = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "test-cookie-secret",
+        "client_id": "dashboard",
+        "client_secret": "not-a-real-secret",
+        "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
+    }
+}
+
+
+def test_single_sign_on_is_offered_only_when_configured(dash_db):
+    at = new_app().run()
+    assert "Log in with single sign-on" not in [b.label for b in at.button]
+    at = new_app()
+    at.secrets.update(SSO_SECRETS)
+    at.user = {"is_logged_in": False}
+    at.run()
+    assert "Log in with single sign-on" in [b.label for b in at.button]
+    assert [w.label for w in at.text_input] == ["Email", "Password"]  # passwords still work
+
+
+def test_single_sign_on_matches_the_account_by_email(dash_db):
+    at = new_app()
+    at.secrets.update(SSO_SECRETS)
+    at.user = {"is_logged_in": True, "email": "Approver@Example.com"}
+    at.run()
+    assert not at.exception
+    assert at.session_state["current_user"].email == PEOPLE["approver"]
+    assert at.title[0].value == "Overview"
+    go(at, "approvals")  # the approver's pages
+    assert at.title[0].value == "Approvals"
+
+
+def test_single_sign_on_refuses_an_unknown_email(dash_db):
+    at = new_app()
+    at.secrets.update(SSO_SECRETS)
+    at.user = {"is_logged_in": True, "email": "stranger@example.com"}
+    at.run()
+    assert messages(at.error) == [
+        "no active account for stranger@example.com; ask an admin to add you with `users add`"
+    ]
+    assert "current_user" not in at.session_state

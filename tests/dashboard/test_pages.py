@@ -138,3 +138,13 @@ def test_a_page_refuses_a_role_even_when_run_directly(dash_db):
     at.run()
     assert messages(at.error) == ["This page is not available to the analyst role."]
     assert not at.tabs
+
+
+def test_every_page_works_on_an_empty_database(dash_db):
+    at = log_in(PEOPLE["admin"])
+    for page in ("overview", "analytics", "search", "agents", "agent_form", "approvals", "admin"):
+        go(at, page)
+        assert not at.exception, (page, at.exception)
+        assert not at.error, (page, messages(at.error))
+    go(at, "agents")
+    assert "No agents yet." in messages(at.info)

@@ -30,7 +30,12 @@ class Job:
 
 
 # Areas register their periodic work here.
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    # Webhook deliveries whose processing failed: 1 s → 2 s → 4 s, then dead letter.
+    Job("jira.webhook_retries", 1.0, "core.jira.jobs:retry_webhook_events", ttl_seconds=120),
+    # Jira calls owed (issue creation after an outage, attachments, comments, transitions).
+    Job("jira.outbox", 10.0, "core.jira.jobs:deliver_jira_outbox", ttl_seconds=600),
+]
 
 
 def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:

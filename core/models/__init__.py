@@ -11,6 +11,7 @@ from core.models.agents import (
 )
 from core.models.analytics import EVENT_TYPES, DailyMetric, ModelPrice, UsageLog
 from core.models.base import Base
+from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
 from core.models.types import utcnow
 from core.models.users import ApiToken, Role, User
@@ -25,8 +26,12 @@ __all__ = [
     "Base",
     "Comment",
     "DailyMetric",
+    "JiraIssueState",
+    "JiraOutbox",
     "JobLease",
     "ModelPrice",
+    "OutboxKind",
+    "OutboxStatus",
     "Role",
     "Source",
     "StatusChange",

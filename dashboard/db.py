@@ -32,10 +32,11 @@ def reading() -> Iterator[Session]:
 
 
 @contextmanager
-def writing() -> Iterator[Session]:
+def writing(*, clear_caches: bool = True) -> Iterator[Session]:
     """A write transaction; cached analytics are dropped afterwards so pages show the change."""
     url = database_url()
     engine(url)
     with session_scope(url, write=True) as session:
         yield session
-    st.cache_data.clear()
+    if clear_caches:
+        st.cache_data.clear()

@@ -34,7 +34,8 @@ def current_user() -> CurrentUser | None:
 
 def log_in(*, email: str, password: str) -> CurrentUser:
     """Check the password against core's users; raises AuthenticationError."""
-    with writing() as session:  # authenticate may upgrade the stored hash
+    # A write (authenticate may upgrade the stored hash) that changes nothing pages show.
+    with writing(clear_caches=False) as session:
         user = auth.authenticate(session, email=email, password=password)
         current = CurrentUser(email=user.email, name=user.name, role=user.role)
     st.session_state[USER_KEY] = current

@@ -135,3 +135,29 @@ def test_edit_a_rejected_agent_starts_a_new_draft_version(dash_db, add_agent):
         info = registry.agent_status(session, agent_id=agent_id)
     assert (info["status"], info["version"]) == ("draft", 2)
     assert info["description"] == "Summarises tickets, now with a rate limit"
+
+
+def test_code_can_be_uploaded_instead_of_pasted(dash_db):
+    at = go(log_in(PEOPLE["developer"]), "agent_form")
+    _form_input(at, "Name").input("Uploaded")
+    _form_input(at, "Description").input("Code comes from a file")
+    _form_input(at, "Model").input("gpt-4o")
+    at.file_uploader[0].set_value(("agent.py", b"def run():\n    return 42\n", "text/x-python"))
+    button(at, "Create agent").click().run()
+    assert not at.exception
+    agent_id = at.session_state["agent_id"]
+    with session_scope(dash_db) as session:
+        agent = registry.get_agent(session, agent_id=agent_id)
+        assert (agent.code, agent.code_filename) == ("def run():\n    return 42\n", "agent.py")
+
+
+def test_an_uploaded_binary_file_is_refused_under_the_field(dash_db):
+    at = go(log_in(PEOPLE["developer"]), "agent_form")
+    _form_input(at, "Name").input("Binary")
+    _form_input(at, "Description").input("Not text")
+    _form_input(at, "Model").input("gpt-4o")
+    at.file_uploader[0].set_value(("agent.py", b"\xff\xfe\x00binary", "text/x-python"))
+    button(at, "Create agent").click().run()
+    assert "code must be UTF-8 text" in messages(at.error)
+    with session_scope(dash_db) as session:
+        assert registry.list_agents(session) == []

@@ -148,9 +148,11 @@ def page(browser, dashboard_url) -> Iterator[object]:  # noqa: ANN001
 
 def settle(page) -> None:  # noqa: ANN001
     """Wait until the script run the last interaction started has finished."""
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-    page.wait_for_timeout(300)  # let the last deltas paint before screenshots
-    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    page.wait_for_function(
+        """() => document.querySelector(
+                '[data-testid="stApp"][data-test-script-state="notRunning"]') !== null
+            && document.querySelector('[data-stale="true"]') === null"""
+    )
 
 
 def no_exception(page) -> None:  # noqa: ANN001

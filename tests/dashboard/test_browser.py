@@ -19,7 +19,6 @@ import pytest
 import requests
 
 from core.config import reset_settings
-from core.db import session_scope
 from core.migrate import upgrade_to_head
 
 pytestmark = pytest.mark.browser
@@ -56,13 +55,6 @@ def _seed(url: str) -> None:
         from core.seed import seed_demo
 
         seed_demo(events=20_000)
-        try:  # the demo inserts events directly; roll them up so past days have figures
-            from core.analytics import rollup_all
-        except ImportError:
-            pass
-        else:
-            with session_scope(url, write=True) as session:
-                rollup_all(session)
     finally:
         for key, value in saved.items():
             if value is None:
@@ -219,10 +211,6 @@ def test_every_page_as_admin(page):
 
 
 def test_analytics_shows_charts(page):
-    from dashboard import analytics_data
-
-    if not analytics_data.available():
-        pytest.skip("core.analytics is not on this branch yet")
     log_in(page, "analyst@example.com")
     open_page(page, "Analytics")
     charts = page.locator('[data-testid="stPlotlyChart"]')

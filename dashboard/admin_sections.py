@@ -7,19 +7,14 @@ from datetime import date
 import pandas as pd
 import streamlit as st
 
-from core import auth
+from core import analytics, auth
 from core.errors import ValidationError
-from core.models import Role
-from dashboard import analytics_data
+from core.jira import check as jira_check
+from core.jira import inbox as jira_inbox
+from core.models import Role, WebhookStatus
 from dashboard.db import reading, writing
 from dashboard.feedback import notify_after_rerun, showing_errors
 from dashboard.identity import CurrentUser
-
-try:  # core.jira lands with issue 3; until then these sections say it is not configured.
-    from core.jira import check as jira_check
-    from core.jira import inbox as jira_inbox
-except ImportError:  # pragma: no cover - depends on what main holds
-    jira_check = jira_inbox = None
 
 ISSUED_TOKEN_KEY = "_issued_token"
 
@@ -124,11 +119,6 @@ def render_tokens(admin: CurrentUser) -> None:
 
 
 def render_webhooks() -> None:
-    if jira_inbox is None:
-        st.info("Jira webhooks are not configured yet.", icon=":material/info:")
-        return
-    from core.models import WebhookStatus
-
     left, right = st.columns([1, 1])
     status = left.selectbox(
         "Status",
@@ -174,11 +164,6 @@ def render_webhooks() -> None:
 
 
 def render_prices() -> None:
-    if not analytics_data.has("list_prices"):
-        st.info("Usage analytics are not configured yet.", icon=":material/info:")
-        return
-    from core import analytics
-
     with reading() as session:
         prices = analytics.list_prices(session)
     st.caption("USD per 1,000 tokens, by model name or glob pattern (e.g. `gpt-4o*`).")
@@ -223,9 +208,6 @@ def render_prices() -> None:
 
 
 def render_jira_check() -> None:
-    if jira_check is None:
-        st.info("The Jira integration is not installed yet.", icon=":material/info:")
-        return
     st.caption("Checks the credentials, project, issue type and workflow statuses in Jira.")
     if st.button("Check the Jira connection", key="jira_check"):
         with st.spinner("Asking Jira…"):

@@ -10,24 +10,16 @@ from typing import Any
 
 import streamlit as st
 
+from core import analytics as core_analytics
 from core.models import utcnow
 from dashboard.db import database_url, reading
 
 TTL_SECONDS = 300
 
-try:  # core.analytics lands with issue 5; until then the pages say it is not configured.
-    from core import analytics as core_analytics
-except ImportError:  # pragma: no cover - depends on what main holds
-    core_analytics = None
-
-
-def available() -> bool:
-    return core_analytics is not None and hasattr(core_analytics, "summary")
-
 
 def has(name: str) -> bool:
-    """Whether core.analytics offers `name` (some queries arrive later than others)."""
-    return available() and hasattr(core_analytics, name)
+    """Whether core.analytics offers `name` (optional queries the page uses when present)."""
+    return hasattr(core_analytics, name)
 
 
 @st.cache_data(ttl=TTL_SECONDS, show_spinner=False)
@@ -41,10 +33,8 @@ def query(name: str, **kwargs: Any) -> Any:
     return _query(database_url(), name, **kwargs)
 
 
-def today_summary() -> dict[str, Any] | None:
-    """Today's (UTC) headline figures, or None when analytics is not available."""
-    if not available():
-        return None
+def today_summary() -> dict[str, Any]:
+    """Today's (UTC) headline figures."""
     today = utcnow().date()
     return query("summary", start=today, end=today)
 

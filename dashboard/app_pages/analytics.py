@@ -15,9 +15,6 @@ from dashboard.identity import ALL_ROLES, require_role
 
 require_role(ALL_ROLES)
 st.title("Analytics")
-if not analytics_data.available():
-    st.info("Usage analytics are not configured yet.", icon=":material/info:")
-    st.stop()
 
 PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90, "Custom": None}
 today = utcnow().date()

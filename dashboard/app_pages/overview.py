@@ -26,14 +26,11 @@ if counts["pending"]:
 
 st.subheader("Today")
 today = analytics_data.today_summary()
-if today is None:
-    st.info("Usage analytics are not configured yet.", icon=":material/info:")
-else:
-    a, b, c, d = st.columns(4)
-    a.metric("Executions today", compact(today["executions"] or 0))
-    b.metric("Tokens today", compact(today["total_tokens"] or 0))
-    c.metric("Cost today", f"${today['cost_usd']:,.2f}")
-    d.metric("Users today", compact(today["unique_users"] or 0))
+a, b, c, d = st.columns(4)
+a.metric("Executions today", compact(today["executions"] or 0))
+b.metric("Tokens today", compact(today["total_tokens"] or 0))
+c.metric("Cost today", f"${today['cost_usd']:,.2f}")
+d.metric("Users today", compact(today["unique_users"] or 0))
 
 st.subheader("Recent activity")
 if not activity:

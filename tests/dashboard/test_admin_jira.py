@@ -7,12 +7,7 @@ import json
 import pytest
 
 from core.config import reset_settings
-from dashboard import admin_sections
 from tests.dashboard.conftest import PEOPLE, button, go, log_in, messages
-
-pytestmark = pytest.mark.skipif(
-    admin_sections.jira_inbox is None, reason="core.jira is not on this branch yet"
-)
 
 
 @pytest.fixture

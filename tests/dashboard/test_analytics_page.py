@@ -8,12 +8,7 @@ import pytest
 
 from core.db import session_scope
 from core.models import utcnow
-from dashboard import analytics_data
 from tests.dashboard.conftest import PEOPLE, go, log_in
-
-pytestmark = pytest.mark.skipif(
-    not analytics_data.available(), reason="core.analytics is not on this branch yet"
-)
 
 
 def _metrics(at) -> dict[str, str]:  # noqa: ANN001

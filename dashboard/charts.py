@@ -52,6 +52,8 @@ def tokens_by_model(models: pd.DataFrame) -> go.Figure:
 
 def execution_time(latency: pd.DataFrame) -> go.Figure:
     """p50/p95 (or average/p95) execution time per day, one line each."""
+    if "date" not in latency:  # no executions in the range: an empty chart, not an error
+        latency = pd.DataFrame({"date": [], "p50_execution_ms": [], "p95_execution_ms": []})
     value_columns = [
         c for c in ("p50_execution_ms", "avg_execution_ms", "p95_execution_ms") if c in latency
     ]

@@ -9,7 +9,14 @@ from core.models.agents import (
     StatusChange,
     VersionStatus,
 )
-from core.models.analytics import EVENT_TYPES, DailyMetric, ModelPrice, UsageLog
+from core.models.analytics import (
+    EVENT_TYPES,
+    DailyMetric,
+    DailyModelMetric,
+    ModelPrice,
+    RollupQueue,
+    UsageLog,
+)
 from core.models.base import Base
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
@@ -26,6 +33,7 @@ __all__ = [
     "Base",
     "Comment",
     "DailyMetric",
+    "DailyModelMetric",
     "JiraIssueState",
     "JiraOutbox",
     "JobLease",
@@ -33,6 +41,7 @@ __all__ = [
     "OutboxKind",
     "OutboxStatus",
     "Role",
+    "RollupQueue",
     "Source",
     "StatusChange",
     "UsageLog",

@@ -12,6 +12,7 @@ from core.models.agents import (
 from core.models.analytics import EVENT_TYPES, DailyMetric, ModelPrice, UsageLog
 from core.models.base import Base
 from core.models.jobs import JobLease
+from core.models.search import AgentEmbedding, SearchFit, SearchIndexState
 from core.models.types import utcnow
 from core.models.users import ApiToken, Role, User
 from core.models.webhooks import WebhookEvent, WebhookStatus
@@ -19,6 +20,7 @@ from core.models.webhooks import WebhookEvent, WebhookStatus
 __all__ = [
     "EVENT_TYPES",
     "Agent",
+    "AgentEmbedding",
     "AgentStatus",
     "AgentVersion",
     "ApiToken",
@@ -28,6 +30,8 @@ __all__ = [
     "JobLease",
     "ModelPrice",
     "Role",
+    "SearchFit",
+    "SearchIndexState",
     "Source",
     "StatusChange",
     "UsageLog",

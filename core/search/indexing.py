@@ -153,6 +153,7 @@ def rebuild_index(
             progress(done, total)
     state.fit_id = fit_row.id
     state.changes_since_fit = 0
+    _fits[(state.epoch, fit_row.id)] = fit
     session.execute(delete(SearchFit).where(SearchFit.id != fit_row.id))
     session.flush()
     log.info("search index rebuilt: %d agents, fit %d", total, fit_row.id)

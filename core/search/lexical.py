@@ -81,7 +81,8 @@ class LexicalFit:
 
     @classmethod
     def fit(cls, counts: sparse.csr_matrix) -> LexicalFit:
-        return cls(n_docs=counts.shape[0], df=np.bincount(counts.indices, minlength=DIMENSIONS))
+        df = np.bincount(counts.indices, minlength=DIMENSIONS).astype(np.int32)
+        return cls(n_docs=counts.shape[0], df=df)
 
     def to_bytes(self) -> bytes:
         nonzero = np.flatnonzero(self.df).astype(np.int32)
@@ -97,7 +98,7 @@ class LexicalFit:
     @classmethod
     def from_bytes(cls, blob: bytes) -> LexicalFit:
         with np.load(io.BytesIO(blob)) as data:
-            df = np.zeros(DIMENSIONS, dtype=np.int64)
+            df = np.zeros(DIMENSIONS, dtype=np.int32)
             df[data["index"]] = data["df"]
             return cls(n_docs=int(data["n_docs"]), df=df)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.config import get_settings
 from core.migrate import upgrade_to_head
 
 
@@ -13,6 +14,11 @@ def register(subparsers) -> None:  # noqa: ANN001
     )
     seed.add_argument("--force", action="store_true", help="seed even if agents already exist")
     seed.add_argument("--events", type=int, default=50_000, help="usage events to generate")
+    seed.add_argument(
+        "--first-run",
+        action="store_true",
+        help="only seed the embedded SQLite database, and only while it has no agents (make run)",
+    )
     seed.set_defaults(handler=_seed_demo)
 
 
@@ -26,6 +32,11 @@ def _seed_demo(args) -> int:  # noqa: ANN001
     from core.seed import seed_demo
 
     upgrade_to_head()
-    report = seed_demo(force=args.force, events=args.events)
+    if args.first_run and not get_settings().sqlalchemy_url.startswith("sqlite"):
+        print("not the embedded SQLite database: demo data is only seeded there automatically")
+        return 0
+    report = seed_demo(
+        force=args.force, events=args.events, accounts_only_if_populated=args.first_run
+    )
     print(report)
     return 0

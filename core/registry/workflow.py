@@ -285,51 +285,45 @@ def _set_snapshot_status(
 
 def allowed_actions(agent: Agent, user: User) -> dict[str, str | None]:
     """For each action, None if `user` may take it now, else the reason why not."""
+    from core.registry.agents import EDITABLE  # agents imports this module lazily too
 
-    def check(fn, *args) -> str | None:  # noqa: ANN001
-        try:
-            fn(*args)
-        except (PermissionDeniedError, InvalidTransitionError) as refusal:
-            return str(refusal)
-        return None
-
-    def edit_check() -> None:
-        from core.registry.agents import EDITABLE
-
+    def edit() -> None:
         _require_owner_or_admin(agent, user, "edit")
         if agent.status not in EDITABLE:
             raise InvalidTransitionError(f"agent {agent.id} is {agent.status.value}")
 
-    def deploy_check() -> None:
+    def deploy() -> None:
         if user.role != Role.ADMIN:
             raise PermissionDeniedError("only admins deploy agents")
         _require_state(agent, AgentStatus.APPROVED, "deploy")
 
-    return {
-        "edit": check(edit_check),
-        "submit": check(
-            lambda: (
-                _require_owner_or_admin(agent, user, "submit"),
-                _require_state(agent, AgentStatus.DRAFT, "submit"),
-            )
-        ),
-        "cancel": check(
-            lambda: (
-                _require_owner_or_admin(agent, user, "cancel"),
-                _require_state(agent, AgentStatus.PENDING, "cancel"),
-            )
-        ),
-        "approve": check(
-            lambda: (
-                _require_decider(agent, user, "approve"),
-                _require_state(agent, AgentStatus.PENDING, "approve"),
-            )
-        ),
-        "reject": check(
-            lambda: (
-                _require_decider(agent, user, "reject"),
-                _require_state(agent, AgentStatus.PENDING, "reject"),
-            )
-        ),
-        "deploy": check(deploy_check),
+    def owner_move(action: str, state: AgentStatus):  # noqa: ANN202
+        def check() -> None:
+            _require_owner_or_admin(agent, user, action)
+            _require_state(agent, state, action)
+
+        return check
+
+    def decision(action: str):  # noqa: ANN202
+        def check() -> None:
+            _require_decider(agent, user, action)
+            _require_state(agent, AgentStatus.PENDING, action)
+
+        return check
+
+    checks = {
+        "edit": edit,
+        "submit": owner_move("submit", AgentStatus.DRAFT),
+        "cancel": owner_move("cancel", AgentStatus.PENDING),
+        "approve": decision("approve"),
+        "reject": decision("reject"),
+        "deploy": deploy,
     }
+    reasons: dict[str, str | None] = {}
+    for action, check in checks.items():
+        try:
+            check()
+            reasons[action] = None
+        except (PermissionDeniedError, InvalidTransitionError) as refusal:
+            reasons[action] = str(refusal)
+    return reasons

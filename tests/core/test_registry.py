@@ -195,9 +195,11 @@ def test_edit_refused_while_pending_and_for_strangers(people, make_agent):
     ):
         registry.update_agent(s, agent_id=agent.id, actor_email=people["developer2"], name="X")
     _do(registry.submit_agent, agent.id, people["developer"])
-    with pytest.raises(InvalidTransitionError, match="cancel the submission first"):
-        with session_scope(write=True) as s:
-            registry.update_agent(s, agent_id=agent.id, actor_email=people["developer"], name="X")
+    with (
+        pytest.raises(InvalidTransitionError, match="cancel the submission first"),
+        session_scope(write=True) as s,
+    ):
+        registry.update_agent(s, agent_id=agent.id, actor_email=people["developer"], name="X")
 
 
 @pytest.mark.parametrize(

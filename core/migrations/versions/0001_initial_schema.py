@@ -203,38 +203,15 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    
-    with op.batch_alter_table('usage_logs', schema=None) as batch_op:
-        batch_op.drop_index('ix_usage_logs_created_at')
-        batch_op.drop_index('ix_usage_logs_agent_created')
-
+    # Dropping a table drops its indexes (MySQL refuses to drop an index an FK needs).
     op.drop_table('usage_logs')
     op.drop_table('daily_metrics')
-    with op.batch_alter_table('agent_status_history', schema=None) as batch_op:
-        batch_op.drop_index('ix_agent_status_history_agent_created')
-
     op.drop_table('agent_status_history')
-    with op.batch_alter_table('agent_registry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_agent_registry_jira_issue_key'))
-
     op.drop_table('agent_registry')
-    with op.batch_alter_table('agent_comments', schema=None) as batch_op:
-        batch_op.drop_index('ix_agent_comments_agent_created')
-
     op.drop_table('agent_comments')
     op.drop_table('api_tokens')
-    with op.batch_alter_table('agent_configs', schema=None) as batch_op:
-        batch_op.drop_index('ix_agent_configs_status')
-        batch_op.drop_index(batch_op.f('ix_agent_configs_jira_issue_key'))
-
     op.drop_table('agent_configs')
-    with op.batch_alter_table('webhook_events', schema=None) as batch_op:
-        batch_op.drop_index('ix_webhook_events_status_next')
-        batch_op.drop_index('ix_webhook_events_received_at')
-        batch_op.drop_index('ix_webhook_events_issue_key')
-
     op.drop_table('webhook_events')
     op.drop_table('users')
     op.drop_table('model_prices')
     op.drop_table('job_leases')
-    

@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from core.migrate import upgrade_to_head
     from core.models import Role, Source
     from core.search import search_agents
+    from core.search.semantic import get_semantic_embedder
 
     reset_settings()
     settings = get_settings()
@@ -82,6 +83,9 @@ def run(args: argparse.Namespace) -> int:
     load_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
+    if backend == "sentence-transformers":
+        # Batch-encode the queries once (search_agents then finds them in its query cache).
+        get_semantic_embedder().prime_queries([row["query"].strip() for row in queries])
     rankings = []
     with session_scope() as session:
         for row in queries:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from core.errors import ValidationError
 BACKEND = "sentence-transformers"
 PACKAGED_MODELS = {"sentence-transformers/all-MiniLM-L6-v2", "all-MiniLM-L6-v2"}
 BATCH_SIZE = 32
+QUERY_CACHE_SIZE = 4096
 
 _models: dict[str, SemanticEmbedder] = {}
 _lock = threading.Lock()
@@ -60,6 +62,8 @@ class SemanticEmbedder:
             ) from error
         self.dimensions = int(self._model.get_embedding_dimension())
         self._encode_lock = threading.Lock()
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.RLock()
 
     def embed(self, texts: list[str], *, batch_size: int = BATCH_SIZE) -> np.ndarray:
         with self._encode_lock:
@@ -71,6 +75,26 @@ class SemanticEmbedder:
                 show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimensions)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """One query's vector; recent queries are remembered (people repeat and refine them)."""
+        with self._cache_lock:
+            vector = self._queries.get(text)
+            if vector is None:
+                self.prime_queries([text])
+                vector = self._queries[text]
+            return vector
+
+    def prime_queries(self, texts: list[str]) -> None:
+        """Embed many expected queries in batches (much faster on a CPU than one by one)."""
+        with self._cache_lock:
+            missing = list(dict.fromkeys(t for t in texts if t not in self._queries))
+            for start in range(0, len(missing), 4 * BATCH_SIZE):
+                batch = missing[start : start + 4 * BATCH_SIZE]
+                for text, vector in zip(batch, self.embed(batch), strict=True):
+                    self._queries[text] = vector
+            while len(self._queries) > QUERY_CACHE_SIZE:
+                self._queries.popitem(last=False)
 
 
 def get_semantic_embedder(model_name: str | None = None) -> SemanticEmbedder:

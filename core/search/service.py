@@ -65,7 +65,7 @@ def search_agents(
     fit = load_fit(session, epoch=snapshot.version.epoch, fit_id=snapshot.version.fit_id)
     scores = snapshot.lexical_scores(fit.embed([text]))
     if semantic_enabled():
-        vector = get_semantic_embedder().embed([text])[0]
+        vector = get_semantic_embedder().embed_query(text)
         scores = _blend(session, snapshot, scores, vector, limit=limit)
     return _hits(session, snapshot, scores, limit, min_similarity, wanted, exclude=None)
 

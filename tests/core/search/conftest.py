@@ -71,6 +71,9 @@ class BagOfWordsEmbedder:
                 out[row] /= norm
         return out
 
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
 
 @pytest.fixture
 def fake_semantic(monkeypatch) -> BagOfWordsEmbedder:  # noqa: ANN001

@@ -69,19 +69,25 @@ def index_agent(session: Session, *, agent: Agent) -> None:
         "lexical": lexical.pack(fit.embed([document.lexical])),
         "text_hash": document.text_hash,
         "generation": state.generation,
-        "semantic": None,
-        "semantic_model": None,
     }
-    vector = None
-    if semantic:
+    keep_dense = (
+        row is not None
+        and row.semantic is not None
+        and row.text_hash == document.text_hash
+        and (not semantic or row.semantic_model == model)
+    )
+    if semantic and not keep_dense:
         vector = get_semantic_embedder().embed([document.semantic])[0]
         values |= {"semantic": vector.astype("<f4").tobytes(), "semantic_model": model}
+        _store_dense(session, [(agent.id, model, vector)], [])
+    elif not keep_dense:  # text changed under tfidf: an old dense vector would mislead
+        values |= {"semantic": None, "semantic_model": None}
+        _store_dense(session, [], [agent.id])
     if row is None:
         session.add(AgentEmbedding(agent_id=agent.id, **values))
     else:
         for name, value in values.items():
             setattr(row, name, value)
-    _store_dense(session, [(agent.id, model, vector)] if vector is not None else [], [agent.id])
     session.flush()
     if state.changes_since_fit >= max(1.0, get_settings().search_refit_ratio * fit.n_docs):
         rebuild_index(session, state=state)
@@ -94,10 +100,10 @@ def rebuild_index(
     reembed_semantic: bool = False,
     progress: Progress | None = None,
 ) -> int:
-    """Refit the lexical weights on every agent and rewrite every stored vector.
+    """Refit the lexical weights on every agent and rewrite every lexical vector.
 
-    Semantic vectors are kept for unchanged agents embedded with the current model unless
-    `reembed_semantic`. Returns the number of agents indexed.
+    Dense vectors do not depend on the fit: unchanged agents keep theirs (of the configured
+    model; any model under tfidf) unless `reembed_semantic`. Returns the number of agents.
     """
     state = state or lock_state(session)
     agents = session.execute(
@@ -121,20 +127,24 @@ def rebuild_index(
     semantic = semantic_enabled()
     model = get_settings().embedding_model if semantic else None
     kept = _reusable_semantic(session, documents, agents, model, reembed_semantic)
+    mirrored = (
+        pgvector_index.stored_models(session) if pgvector_index.is_available(session) else None
+    )
 
     state.generation += 1
     session.execute(delete(AgentEmbedding))
-    if pgvector_index.is_available(session):
-        pgvector_index.delete(session)
+    with_dense: set[int] = set()
     done = 0
     for start in range(0, total, WRITE_BATCH):
         batch = range(start, min(start + WRITE_BATCH, total))
-        dense = _semantic_vectors(
+        fresh = _embed_missing(
             [documents[i] for i in batch], [agents[i].id for i in batch], kept, semantic
         )
+        dense = {aid: (vector, model) for aid, vector in fresh.items()}
+        dense |= {agents[i].id: kept[agents[i].id] for i in batch if agents[i].id in kept}
         rows = []
         for i in batch:
-            vector = dense.get(agents[i].id)
+            vector, vector_model = dense.get(agents[i].id, (None, None))
             rows.append(
                 {
                     "agent_id": agents[i].id,
@@ -143,14 +153,23 @@ def rebuild_index(
                     "text_hash": documents[i].text_hash,
                     "generation": state.generation,
                     "semantic": vector.astype("<f4").tobytes() if vector is not None else None,
-                    "semantic_model": model if vector is not None else None,
+                    "semantic_model": vector_model,
                 }
             )
         session.execute(insert(AgentEmbedding), rows)
-        _store_dense(session, [(aid, model, v) for aid, v in dense.items()], [])
+        with_dense |= dense.keys()
+        if mirrored is not None:
+            missing = [
+                (aid, m, v)
+                for aid, (v, m) in dense.items()
+                if aid in fresh or mirrored.get(aid) != m
+            ]
+            _store_dense(session, missing, [])
         done += len(batch)
         if progress:
             progress(done, total)
+    if mirrored is not None:
+        pgvector_index.delete(session, [aid for aid in mirrored if aid not in with_dense])
     state.fit_id = fit_row.id
     state.changes_since_fit = 0
     _fits[(state.epoch, fit_row.id)] = fit
@@ -162,9 +181,9 @@ def rebuild_index(
 
 def _reusable_semantic(
     session: Session, documents: list[AgentDocument], agents: list, model: str | None, force: bool
-) -> dict[int, np.ndarray]:
-    """Stored semantic vectors still valid: same text, same model."""
-    if model is None or force:
+) -> dict[int, tuple[np.ndarray, str]]:
+    """Stored dense vectors still valid (same text; same model when one is configured)."""
+    if force:
         return {}
     hashes = {agent.id: doc.text_hash for agent, doc in zip(agents, documents, strict=True)}
     kept = {}
@@ -176,25 +195,26 @@ def _reusable_semantic(
             AgentEmbedding.semantic_model,
         )
     ):
-        if blob is not None and row_model == model and hashes.get(agent_id) == text_hash:
-            kept[agent_id] = np.frombuffer(blob, dtype="<f4")
+        same_model = model is None or row_model == model
+        if blob is not None and same_model and hashes.get(agent_id) == text_hash:
+            kept[agent_id] = (np.frombuffer(blob, dtype="<f4"), row_model)
     return kept
 
 
-def _semantic_vectors(
-    documents: list[AgentDocument], ids: list[int], kept: dict[int, np.ndarray], semantic: bool
+def _embed_missing(
+    documents: list[AgentDocument], ids: list[int], kept: dict, semantic: bool
 ) -> dict[int, np.ndarray]:
+    """Dense vectors for the agents in this batch that have no reusable one."""
     if not semantic:
         return {}
-    vectors = {agent_id: kept[agent_id] for agent_id in ids if agent_id in kept}
     pairs = zip(ids, documents, strict=True)
     missing = [(agent_id, doc) for agent_id, doc in pairs if agent_id not in kept]
-    if missing:
-        embedded = get_semantic_embedder().embed(
-            [doc.semantic for _, doc in missing], batch_size=SEMANTIC_BATCH
-        )
-        vectors |= {agent_id: embedded[i] for i, (agent_id, _) in enumerate(missing)}
-    return vectors
+    if not missing:
+        return {}
+    embedded = get_semantic_embedder().embed(
+        [doc.semantic for _, doc in missing], batch_size=SEMANTIC_BATCH
+    )
+    return {agent_id: embedded[i] for i, (agent_id, _) in enumerate(missing)}
 
 
 def _store_dense(

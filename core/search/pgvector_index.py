@@ -59,6 +59,12 @@ def upsert(session: Session, rows: Sequence[tuple[int, str, np.ndarray]]) -> Non
     )
 
 
+def stored_models(session: Session) -> dict[int, str]:
+    """agent_id -> model of every vector in the table."""
+    rows = session.execute(text(f"SELECT agent_id, model FROM {TABLE}")).all()
+    return {agent_id: model for agent_id, model in rows}
+
+
 def delete(session: Session, agent_ids: Iterable[int] | None = None) -> None:
     """Forget the vectors of `agent_ids` (all vectors when None)."""
     if agent_ids is None:

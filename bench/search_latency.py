@@ -93,10 +93,16 @@ def synthetic_agents(n: int, words: np.ndarray, p: np.ndarray, rng) -> list[tupl
     ]
 
 
-def clustered_vectors(n: int, rng, clusters: int = 200) -> np.ndarray:  # noqa: ANN001
-    """Unit vectors around topic centres, shaped like sentence embeddings of a catalogue."""
+def clustered_vectors(n: int, rng, clusters: int = 200, spread: float = 0.8) -> np.ndarray:  # noqa: ANN001
+    """Unit vectors around topic centres, shaped like sentence embeddings of a catalogue
+    (cosine to their centre about 0.8)."""
     centres = rng.normal(size=(clusters, DIMS))
-    vectors = centres[rng.integers(0, clusters, n)] + 0.7 * rng.normal(size=(n, DIMS))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    noise = rng.normal(size=(n, DIMS)) * spread / np.sqrt(DIMS)
+    return unit(centres[rng.integers(0, clusters, n)] + noise)
+
+
+def unit(vectors: np.ndarray) -> np.ndarray:
     return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
 
 
@@ -252,6 +258,8 @@ def bench_in_process(size: int, texts, dense: np.ndarray, queries: list[str]) ->
                 from core.search.index_state import lock_state
 
                 lock_state(session).generation = 10**6
+            embedder = semantic.get_semantic_embedder()
+            embedder.forget_queries()  # measure embedding every query, not the cache
             with session_scope(url) as session:
 
                 def hybrid(query: str) -> None:
@@ -264,7 +272,6 @@ def bench_in_process(size: int, texts, dense: np.ndarray, queries: list[str]) ->
                         timed(hybrid, queries),
                     )
                 )
-                embedder = semantic.get_semantic_embedder()
                 rows.append(
                     row(
                         size,
@@ -340,11 +347,12 @@ def bench_pgvector(size: int, dense: np.ndarray, rng, n_queries: int) -> list[di
         engine.dispose()
 
         picks = rng.integers(0, size, n_queries)
-        noisy = dense[picks] + 0.5 * rng.normal(size=(n_queries, DIMS)).astype(np.float32)
-        queries = list((noisy / np.linalg.norm(noisy, axis=1, keepdims=True)).astype(np.float32))
+        # A query near an existing agent, as a real query lands near the agents it wants.
+        noise = rng.normal(size=(n_queries, DIMS)) * 0.6 / np.sqrt(DIMS)
+        queries = list(unit(dense[picks] + noise))
         exact = [set((np.argsort(-(dense @ q))[:10] + 1).tolist()) for q in queries]
         with session_scope(url) as session:
-            for ef in (40, 100):
+            for ef in (40, 100, 200):
 
                 def top10(q: np.ndarray, ef: int = ef) -> set[int]:
                     hits = pgvector_index.nearest(session, vector=q, model="m", k=10, ef_search=ef)

@@ -85,6 +85,10 @@ class SemanticEmbedder:
                 vector = self._queries[text]
             return vector
 
+    def forget_queries(self) -> None:
+        with self._cache_lock:
+            self._queries.clear()
+
     def prime_queries(self, texts: list[str]) -> None:
         """Embed many expected queries in batches (much faster on a CPU than one by one)."""
         with self._cache_lock:

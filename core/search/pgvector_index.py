@@ -82,8 +82,7 @@ def nearest(
     session: Session, *, vector: np.ndarray, model: str, k: int, ef_search: int | None = None
 ) -> list[tuple[int, float]]:
     """The `k` approximate nearest agents by cosine, as (agent_id, cosine similarity)."""
-    ef = max(ef_search or get_settings().search_hnsw_ef_search, k)
-    session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
+    _set_ef_search(session, max(ef_search or get_settings().search_hnsw_ef_search, k))
     rows = session.execute(
         text(
             f"SELECT agent_id, embedding <=> CAST(:q AS vector) AS distance FROM {TABLE} "
@@ -92,6 +91,16 @@ def nearest(
         {"q": literal(vector), "model": model, "k": k},
     ).all()
     return [(row.agent_id, 1.0 - float(row.distance)) for row in rows]
+
+
+def _set_ef_search(session: Session, ef: int) -> None:
+    """SET LOCAL hnsw.ef_search, once per transaction (it ends with the transaction)."""
+    transaction = session.get_transaction()
+    if session.info.get("hnsw_transaction") is transaction and session.info.get("hnsw_ef") == ef:
+        return
+    session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
+    session.info["hnsw_transaction"] = transaction
+    session.info["hnsw_ef"] = ef
 
 
 def similarities(

@@ -40,6 +40,14 @@ class Settings(BaseSettings):
     jira_rejected_statuses: CsvList = ["Rejected"]
     jira_cancelled_statuses: CsvList = ["Cancelled"]
     jira_timeout_seconds: float = 10.0
+    # Client retries on 429/5xx/connection errors: backoff base (1 s → 2 s → 4 s) and count.
+    jira_retry_base_seconds: float = 1.0
+    jira_max_retries: int = 3
+    # Outbox (issue creation, attachments, comments owed to Jira): first retry delay, doubling.
+    jira_outbox_retry_seconds: float = 30.0
+    # Webhook processing retries (1 s → 2 s → 4 s, then the event is `failed`).
+    webhook_retry_base_seconds: float = 1.0
+    webhook_max_retries: int = 3
     webhook_allow_unsigned: bool = False
     max_content_length: int = 10 * 1024 * 1024
 

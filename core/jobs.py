@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import OperationalError
+
 from core.db import session_scope
 from core.leases import release, try_acquire
 
@@ -30,21 +32,24 @@ class Job:
 
 
 # Areas register their periodic work here.
-JOBS: list[Job] = []
+JOBS: list[Job] = [
+    # Webhook deliveries whose processing failed: 1 s → 2 s → 4 s, then dead letter.
+    Job("jira.webhook_retries", 1.0, "core.jira.jobs:retry_webhook_events", ttl_seconds=120),
+    # Jira calls owed (issue creation after an outage, attachments, comments, transitions).
+    Job("jira.outbox", 10.0, "core.jira.jobs:deliver_jira_outbox", ttl_seconds=600),
+    # Usage rollups: today (and any day that got late events) every few minutes ...
+    Job("analytics-rollup", 300.0, "core.analytics.jobs:roll_up_recent", ttl_seconds=900),
+    # ... and yesterday recomputed in full hourly, so it closes soon after midnight UTC.
+    Job("analytics-close-day", 3600.0, "core.analytics.jobs:close_yesterday"),
+]
 
 
 def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:
     """Run every job whose interval has passed and whose lease this process gets."""
     ran: list[str] = []
     for job in JOBS if jobs is None else jobs:
-        with session_scope(write=True) as session:
-            if not try_acquire(
-                session,
-                name=job.name,
-                ttl_seconds=job.ttl_seconds,
-                min_interval_seconds=job.interval_seconds,
-            ):
-                continue
+        if not _acquire(job):
+            continue
         succeeded = False
         try:
             job.load()()
@@ -56,3 +61,18 @@ def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:
             with session_scope(write=True) as session:
                 release(session, name=job.name, ran=succeeded)
     return ran
+
+
+def _acquire(job: Job) -> bool:
+    try:
+        with session_scope(write=True) as session:
+            return try_acquire(
+                session,
+                name=job.name,
+                ttl_seconds=job.ttl_seconds,
+                min_interval_seconds=job.interval_seconds,
+            )
+    except OperationalError:
+        # A lock wait or deadlock means another process is taking the same lease right now.
+        log.info("lease for %s is being taken elsewhere; skipping this round", job.name)
+        return False

@@ -26,12 +26,7 @@ def try_acquire(
 ) -> bool:
     """Take lease `name` unless another owner holds it or it ran less than the interval ago."""
     now = utcnow()
-    if session.get(JobLease, name) is None:
-        try:
-            with session.begin_nested():
-                session.add(JobLease(name=name))
-        except IntegrityError:
-            pass  # another process created it first; the UPDATE below decides
+    locked_until = now + timedelta(seconds=ttl_seconds)
     result = session.execute(
         update(JobLease)
         .where(
@@ -42,10 +37,21 @@ def try_acquire(
                 JobLease.last_run_at <= now - timedelta(seconds=min_interval_seconds),
             ),
         )
-        .values(owner=owner, locked_until=now + timedelta(seconds=ttl_seconds))
+        .values(owner=owner, locked_until=locked_until)
         .execution_options(synchronize_session=False)
     )
-    return result.rowcount == 1
+    if result.rowcount == 1:
+        return True
+    if session.get(JobLease, name) is not None:
+        return False
+    # First use of this lease: whoever inserts the row holds it. The loser of an insert race
+    # gives up at once (no UPDATE after a duplicate-key wait, which deadlocks on InnoDB).
+    try:
+        with session.begin_nested():
+            session.add(JobLease(name=name, owner=owner, locked_until=locked_until))
+    except IntegrityError:
+        return False
+    return True
 
 
 def release(session: Session, *, name: str, owner: str = PROCESS_ID, ran: bool = True) -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core import auth, registry
+from core import analytics, auth, registry
 from core.config import get_settings
 from core.db import session_scope
 from core.demo.catalog import AGENTS, STATUS_PLAN
 from core.demo.usage import generate_events
-from core.models import Agent, Role, Source, StatusChange, UsageLog, utcnow
+from core.models import Agent, Role, Source, StatusChange, utcnow
 
 DEMO_ACCOUNTS = [
     ("analyst@example.com", "Alex Analyst", Role.ANALYST),
@@ -160,18 +160,17 @@ def _code_for(name: str, tools: list[str]) -> str:
 
 
 def _insert_usage(session: Session, agents: list[tuple[int, str]], total: int) -> int:
+    """Log the demo events in batches (validated, days queued) and roll them up."""
     if not agents or total <= 0:
         return 0
     batch: list[dict] = []
     count = 0
     for event in generate_events(agents=agents, total=total):
-        event["user_id"] = event.pop("user")
         batch.append(event)
         if len(batch) >= 5000:
-            session.execute(insert(UsageLog), batch)
-            count += len(batch)
+            count += analytics.log_events(session, events=batch)
             batch = []
     if batch:
-        session.execute(insert(UsageLog), batch)
-        count += len(batch)
+        count += analytics.log_events(session, events=batch)
+    analytics.rollup_all(session)
     return count

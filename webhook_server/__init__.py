@@ -25,9 +25,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    from webhook_server import errors, health
+    from webhook_server import analytics, errors, health, jira_webhook
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(jira_webhook.bp)
+    app.register_blueprint(analytics.bp)
     errors.register(app)
 
     if app.config["START_WORKER"] and not app.testing:

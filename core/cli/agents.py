@@ -6,6 +6,7 @@ from pathlib import Path
 
 from core import registry
 from core.cli._output import add_json_flag, print_json, print_table
+from core.config import get_settings
 from core.db import session_scope
 from core.errors import ValidationError
 from core.models import AgentStatus, Source
@@ -131,10 +132,12 @@ def _edit(args) -> int:  # noqa: ANN001
 
 def _submit(args) -> int:  # noqa: ANN001
     with session_scope(write=True) as session:
-        agent = registry.submit_agent(
+        registry.submit_agent(
             session, agent_id=args.id, actor_email=args.actor, source=Source.CLI, notes=args.notes
         )
-        data = registry.agent_summary(agent)
+    # Read back after the commit: the Jira issue is created right after it (its key is new).
+    with session_scope() as session:
+        data = registry.agent_summary(registry.get_agent(session, agent_id=args.id))
     _print_move(args, data)
     return 0
 
@@ -168,6 +171,8 @@ def _print_move(args, data: dict) -> None:  # noqa: ANN001
     line = f"agent {data['id']} is now {data['status']} (version {data['version']})"
     if data.get("jira_issue_url"):
         line += f" — {data['jira_issue_url']}"
+    elif data["status"] == "pending" and get_settings().jira_enabled:
+        line += " — Jira issue not created yet (queued; `python -m core jira sync` retries)"
     print(line)
 
 

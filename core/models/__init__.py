@@ -9,8 +9,16 @@ from core.models.agents import (
     StatusChange,
     VersionStatus,
 )
-from core.models.analytics import EVENT_TYPES, DailyMetric, ModelPrice, UsageLog
+from core.models.analytics import (
+    EVENT_TYPES,
+    DailyMetric,
+    DailyModelMetric,
+    ModelPrice,
+    RollupQueue,
+    UsageLog,
+)
 from core.models.base import Base
+from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
 from core.models.search import AgentEmbedding, SearchFit, SearchIndexState
 from core.models.types import utcnow
@@ -27,9 +35,15 @@ __all__ = [
     "Base",
     "Comment",
     "DailyMetric",
+    "DailyModelMetric",
+    "JiraIssueState",
+    "JiraOutbox",
     "JobLease",
     "ModelPrice",
+    "OutboxKind",
+    "OutboxStatus",
     "Role",
+    "RollupQueue",
     "SearchFit",
     "SearchIndexState",
     "Source",

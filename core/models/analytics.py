@@ -7,8 +7,9 @@ from decimal import Decimal
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Date,
-    Float,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -40,7 +41,14 @@ class UsageLog(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (
-        Index("ix_usage_logs_created_at", "created_at"),
+        # Covers range scans for unique users and p95 over a date range (no table lookups).
+        Index(
+            "ix_usage_logs_created_covering",
+            "created_at",
+            "event_type",
+            "execution_time_ms",
+            "user_id",
+        ),
         Index("ix_usage_logs_agent_created", "agent_id", "created_at"),
     )
 
@@ -57,12 +65,44 @@ class DailyMetric(Base):
     deletions: Mapped[int] = mapped_column(Integer, default=0)
     total_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
     unique_users: Mapped[int] = mapped_column(Integer, default=0)
-    avg_execution_ms: Mapped[float | None] = mapped_column(Float)
-    p95_execution_ms: Mapped[float | None] = mapped_column(Float)
+    # Exact sum of execution times: averages over any range are sums over counts.
+    total_execution_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    avg_execution_ms: Mapped[float | None] = mapped_column(Double)
+    p95_execution_ms: Mapped[float | None] = mapped_column(Double)
     cost_usd: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     __table_args__ = (UniqueConstraint("date", "agent_id", name="uq_daily_metrics_date_agent"),)
+
+
+class DailyModelMetric(Base):
+    """Executions per (date, agent, model): cost per model and the per-model daily series."""
+
+    __tablename__ = "daily_model_metrics"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    date: Mapped[date] = mapped_column(Date)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent_configs.id", ondelete="CASCADE"))
+    model_name: Mapped[str] = mapped_column(String(120))
+    executions: Mapped[int] = mapped_column(Integer, default=0)
+    total_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    total_execution_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    cost_usd: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=Decimal(0))
+    priced: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (
+        UniqueConstraint("date", "agent_id", "model_name", name="uq_daily_model_metrics_key"),
+        Index("ix_daily_model_metrics_date_model", "date", "model_name"),
+    )
+
+
+class RollupQueue(Base):
+    """Dates with events not yet rolled up; `version` grows with every batch that touches one."""
+
+    __tablename__ = "analytics_rollup_queue"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=1)
 
 
 class ModelPrice(Base):

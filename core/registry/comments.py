@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import get_user
 from core.errors import ValidationError
+from core.jira import hooks as jira_hooks
 from core.models import Comment, Source
 from core.registry.agents import get_agent
 
@@ -32,6 +33,7 @@ def add_comment(
     comment = Comment(agent_id=agent.id, author=actor.email, body=clean_body(body), source=source)
     session.add(comment)
     session.flush()
+    jira_hooks.after_comment(session, comment=comment)
     return comment
 
 

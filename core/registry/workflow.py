@@ -11,8 +11,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core import deploy_webhook
 from core.auth import get_user
 from core.errors import ConflictError, InvalidTransitionError, PermissionDeniedError
+from core.jira import hooks as jira_hooks
 from core.models import (
     Agent,
     AgentStatus,
@@ -149,7 +151,7 @@ def submit_agent(
             submitted_by=actor.email,
         )
     )
-    return move(
+    move(
         session,
         agent=agent,
         expected=AgentStatus.DRAFT,
@@ -157,8 +159,10 @@ def submit_agent(
         actor=actor.email,
         source=source,
         comment=notes,
-        values={"approved_by": None, "approved_at": None},
+        values={"approved_by": None, "approved_at": None, "jira_issue_key": None},
     )
+    jira_hooks.after_submit(session, agent=agent)
+    return agent
 
 
 def cancel_agent(
@@ -170,7 +174,8 @@ def cancel_agent(
     _require_owner_or_admin(agent, actor, "cancel")
     _require_state(agent, AgentStatus.PENDING, "cancel")
     _set_snapshot_status(session, agent=agent, status=VersionStatus.CANCELLED)
-    return move(
+    cancelled_version = agent.version
+    move(
         session,
         agent=agent,
         expected=AgentStatus.PENDING,
@@ -180,6 +185,11 @@ def cancel_agent(
         comment=comment or "submission cancelled",
         values={"version": agent.version + 1},
     )
+    if source != Source.JIRA:
+        jira_hooks.after_cancel(
+            session, agent=agent, version=cancelled_version, actor=actor.email, comment=comment
+        )
+    return agent
 
 
 def decide_agent(
@@ -222,9 +232,12 @@ def approve_agent(
     agent = get_agent(session, agent_id=agent_id)
     actor = get_user(session, email=actor_email)
     _require_decider(agent, actor, "approve")
-    return decide_agent(
+    decide_agent(
         session, agent_id=agent_id, approve=True, actor=actor.email, source=source, comment=comment
     )
+    if source != Source.JIRA:  # decided here: move the Jira issue too (refused if Jira fails)
+        jira_hooks.after_decision(session, agent=agent, version=agent.version, approve=True)
+    return agent
 
 
 def reject_agent(
@@ -233,9 +246,12 @@ def reject_agent(
     agent = get_agent(session, agent_id=agent_id)
     actor = get_user(session, email=actor_email)
     _require_decider(agent, actor, "reject")
-    return decide_agent(
+    decide_agent(
         session, agent_id=agent_id, approve=False, actor=actor.email, source=source, comment=comment
     )
+    if source != Source.JIRA:
+        jira_hooks.after_decision(session, agent=agent, version=agent.version, approve=False)
+    return agent
 
 
 def deploy_agent(
@@ -260,7 +276,8 @@ def deploy_agent(
         if previous is not None:
             previous.status = VersionStatus.RETIRED
     _set_snapshot_status(session, agent=agent, status=VersionStatus.PRODUCTION, deployed_at=now)
-    return move(
+    snapshot = current_snapshot(session, agent=agent)
+    move(
         session,
         agent=agent,
         expected=AgentStatus.APPROVED,
@@ -270,6 +287,9 @@ def deploy_agent(
         comment=comment,
         values={"production_version": agent.version},
     )
+    if snapshot is not None:  # only a 2xx from DEPLOY_WEBHOOK_URL lets the move commit
+        deploy_webhook.notify_deployed(agent_id=agent.id, version=snapshot, actor=actor.email)
+    return agent
 
 
 def _set_snapshot_status(

@@ -1,7 +1,7 @@
 """Dense vectors in PostgreSQL with pgvector: an HNSW index queried with `<=>` in SQL.
 
 The table exists only where the `vector` extension was available at migration time
-(see migration 0002_search); everywhere else the in-process index serves the same queries.
+(see migration 0004_search); everywhere else the in-process index serves the same queries.
 """
 
 from __future__ import annotations

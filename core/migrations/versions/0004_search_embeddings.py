@@ -1,7 +1,7 @@
 """search: stored embeddings, fitted lexical models, index state; pgvector HNSW when available
 
-Revision ID: 0002_search
-Revises: 0001
+Revision ID: 0004_search
+Revises: 0003_analytics
 """
 
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 import core.models.types
 from sqlalchemy.dialects import mysql
 
-revision = '0002_search'
-down_revision = '0001'
+revision = '0004_search'
+down_revision = '0003_analytics'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,1 @@
+dofile(os.getenv("WRK_REPORT_LUA"))

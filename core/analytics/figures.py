@@ -1,0 +1,211 @@
+"""Where a date range's figures come from: closed days from the rollups (summed in SQL),
+today and queued days computed live, unique users and p95 over the range from the events.
+
+Dates are UTC calendar days; ranges are `start`..`end` inclusive. p95 = nearest-rank.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.analytics.compute import DailyRows, U, compute_daily, range_filter
+from core.analytics.prices import PriceBook
+from core.analytics.rollup import AGENT_FIELDS, MODEL_FIELDS, pending_days
+from core.analytics.sql import as_date, dialect_name
+from core.errors import ValidationError
+from core.models import DailyMetric, DailyModelMetric, UsageLog
+
+ZERO = Decimal("0.000000")
+SUMMED_INTS = {
+    "executions",
+    "views",
+    "creations",
+    "deletions",
+    "total_tokens",
+    "total_execution_ms",
+}
+MAX_RANGE_DAYS = 3660
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def check_range(start: date, end: date) -> None:
+    if end < start:
+        raise ValidationError(f"end {end} is before start {start}; give start <= end")
+    if (end - start).days > MAX_RANGE_DAYS:
+        raise ValidationError(f"a range may cover at most {MAX_RANGE_DAYS} days")
+
+
+def day_runs(days: list[date]) -> list[tuple[date, date]]:
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], day + timedelta(days=1))
+        else:
+            runs.append((day, day + timedelta(days=1)))
+    return runs
+
+
+def live_days(session: Session, start: date, end: date) -> set[date]:
+    """Days of start..end computed live: today and later, and days queued for the rollup."""
+    today = today_utc()
+    live = {d for d in pending_days(session) if start <= d <= end}
+    stop = end + timedelta(days=1)
+    if stop > today:
+        live.update(today + timedelta(days=i) for i in range((stop - max(today, start)).days))
+    return live
+
+
+def live_rows(session: Session, live: set[date], agent_id: int | None) -> DailyRows:
+    rows = DailyRows()
+    prices = PriceBook.load(session) if live else None
+    for run_start, run_end in day_runs(sorted(live)):
+        computed = compute_daily(
+            session, start=run_start, end=run_end, agent_id=agent_id, prices=prices
+        )
+        rows.agents.extend(computed.agents)
+        rows.models.extend(computed.models)
+    return rows
+
+
+def stored_totals(
+    session: Session, *, start: date, end: date, live: set[date], agent_id: int | None
+) -> DailyRows:
+    """Closed days' rollups summed in SQL: one agent-level row, one row per (model, priced)."""
+    stop = min(end + timedelta(days=1), today_utc())
+    out = DailyRows()
+    m, mm = DailyMetric.__table__.c, DailyModelMetric.__table__.c
+    for cols, target, group in (
+        (m, out.agents, []),
+        (mm, out.models, [mm.model_name, mm.priced]),
+    ):
+        sums = [
+            func.coalesce(func.sum(cols[f]), 0).label(f)
+            for f in AGENT_FIELDS
+            if f in cols
+            and f not in ("avg_execution_ms", "p95_execution_ms", "unique_users", "priced")
+        ]
+        query = select(*group, *sums).where(cols.date >= start, cols.date < stop)
+        if live:
+            query = query.where(cols.date.not_in(sorted(live)))
+        if agent_id is not None:
+            query = query.where(cols.agent_id == agent_id)
+        if group:
+            query = query.group_by(*group)
+        for r in session.execute(query):
+            row = {k: int(v) if k in SUMMED_INTS else v for k, v in r._mapping.items()}
+            row["cost_usd"] = Decimal(str(row["cost_usd"] or 0)).quantize(ZERO)
+            target.append(row)
+    return out
+
+
+def daily_rows(
+    session: Session, *, start: date, end: date, agent_id: int | None = None
+) -> DailyRows:
+    """Per (day, agent) and per (day, agent, model) rows for start..end inclusive.
+
+    Closed days come from daily_metrics/daily_model_metrics; today, later days and days
+    still queued for the rollup are computed live.
+    """
+    stop = end + timedelta(days=1)
+    today = today_utc()
+    live = live_days(session, start, end)
+    rows = DailyRows()
+    for table, fields, target in (
+        (DailyMetric.__table__, AGENT_FIELDS, rows.agents),
+        (DailyModelMetric.__table__, MODEL_FIELDS, rows.models),
+    ):
+        key = ["date", "agent_id"] + (["model_name"] if "model_name" in table.c else [])
+        query = select(*(table.c[c] for c in key + fields)).where(
+            table.c.date >= start, table.c.date < min(stop, today)
+        )
+        if agent_id is not None:
+            query = query.where(table.c.agent_id == agent_id)
+        for r in session.execute(query):
+            row = dict(r._mapping)
+            row["date"] = as_date(row["date"])
+            if row["date"] not in live:
+                target.append(row)
+    computed = live_rows(session, live, agent_id)
+    rows.agents.extend(computed.agents)
+    rows.models.extend(computed.models)
+    for row in rows.agents + rows.models:
+        row["cost_usd"] = Decimal(str(row["cost_usd"] or 0)).quantize(ZERO)
+    return rows
+
+
+def raw_stats(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    agent_id: int | None,
+    model_name: str | None,
+) -> dict[str, Any]:
+    """Unique users and exact p95 over the whole range, from usage_logs."""
+    filters = range_filter(start, end + timedelta(days=1), agent_id)
+    executed = U.event_type == "executed"
+    if model_name is not None:
+        filters += [executed, U.model_name == model_name]
+    if dialect_name(session) == "postgresql":
+        # PostgreSQL sorts for COUNT(DISTINCT); a DISTINCT subquery is hashed (much faster).
+        users = select(U.user_id).where(*filters, U.user_id != "").distinct().subquery()
+        uniques = session.scalar(select(func.count()).select_from(users))
+        executions = session.scalar(
+            select(func.count()).where(*filters, executed).select_from(UsageLog.__table__)
+        )
+    else:
+        uniques, executions = session.execute(
+            select(
+                func.count(func.nullif(U.user_id, "").distinct()),
+                func.coalesce(func.sum(case((executed, 1), else_=0)), 0),
+            ).where(*filters)
+        ).one()
+    return {
+        "unique_users": int(uniques or 0),
+        "p95_execution_ms": _p95(session, filters=filters, n=int(executions or 0)),
+    }
+
+
+def _p95(session: Session, *, filters: list, n: int) -> float | None:
+    if n == 0:
+        return None
+    rank = -(-95 * n // 100)  # ⌈0.95·n⌉, ascending
+    # The same row counted from the top: the sort only keeps the top 5 %.
+    value = session.scalar(
+        select(U.execution_time_ms)
+        .where(*filters, U.event_type == "executed")
+        .order_by(U.execution_time_ms.desc())
+        .limit(1)
+        .offset(n - rank)
+    )
+    return float(value) if value is not None else None
+
+
+def range_totals(rows: DailyRows, model_name: str | None) -> dict[str, Any]:
+    if model_name is not None:
+        picked = [r for r in rows.models if r["model_name"] == model_name]
+        views = creations = deletions = None
+    else:
+        picked = rows.agents
+        views = sum(r["views"] for r in picked)
+        creations = sum(r["creations"] for r in picked)
+        deletions = sum(r["deletions"] for r in picked)
+    executions = sum(r["executions"] for r in picked)
+    total_ms = sum(r["total_execution_ms"] for r in picked)
+    return {
+        "executions": executions,
+        "views": views,
+        "creations": creations,
+        "deletions": deletions,
+        "total_tokens": sum(r["total_tokens"] for r in picked),
+        "avg_execution_ms": total_ms / executions if executions else None,
+        "cost_usd": sum((r["cost_usd"] for r in picked), ZERO),
+    }

@@ -1,0 +1,1 @@
+"""Jira Cloud integration: REST client, ADF, webhook verification and event handling."""

@@ -1,0 +1,101 @@
+"""`POST /api/analytics/events` (ingest) and `POST /api/analytics/aggregate` (rollup, for cron).
+
+Both need `Authorization: Bearer <token>` (from `python -m core tokens create`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, jsonify, request
+
+from core import analytics
+from core.analytics.events import EventsRejected
+from core.analytics.runner import roll_up
+from core.auth import verify_api_token
+from core.db import session_scope
+
+bp = Blueprint("analytics", __name__, url_prefix="/api/analytics")
+MAX_EVENTS = 10_000
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def _unauthorized():  # noqa: ANN202
+    response = jsonify(
+        error="Unauthorized",
+        message="a valid API token is required: send 'Authorization: Bearer <token>' "
+        "(create one with `python -m core tokens create`)",
+    )
+    response.headers["WWW-Authenticate"] = 'Bearer realm="analytics"'
+    return response, 401
+
+
+def _bad_request(message: str):  # noqa: ANN202
+    return jsonify(error="Bad Request", message=message), 400
+
+
+def _events_from(body: Any) -> list[Any] | str:
+    """The list of events in a body, or a message saying why the body is unusable."""
+    if isinstance(body, dict) and "events" in body:
+        events = body["events"]
+        if not isinstance(events, list):
+            return "'events' must be a list of event objects"
+    elif isinstance(body, dict):
+        events = [body]
+    else:
+        return 'send one event object or {"events": [...]}'
+    if not events:
+        return "'events' is empty; send at least one event"
+    if len(events) > MAX_EVENTS:
+        return f"{len(events)} events in one request; send at most {MAX_EVENTS} per request"
+    return events
+
+
+@bp.post("/events")
+def post_events():  # noqa: ANN201
+    token = _bearer()
+    body = request.get_json(silent=True)
+    with session_scope(write=True) as session:
+        if verify_api_token(session, token=token) is None:
+            return _unauthorized()
+        if body is None:
+            return _bad_request("the body must be JSON (Content-Type: application/json)")
+        events = _events_from(body)
+        if isinstance(events, str):
+            return _bad_request(events)
+        try:
+            stored = analytics.log_events(session, events=events)
+        except EventsRejected as rejected:
+            session.rollback()
+            return jsonify(
+                error="ValidationError",
+                message=str(rejected),
+                errors=[e.as_dict() for e in rejected.errors],
+            ), 422
+    return jsonify(stored=stored), 201
+
+
+@bp.post("/aggregate")
+def post_aggregate():  # noqa: ANN201
+    token = _bearer()
+    body = request.get_json(silent=True) if request.data else {}
+    with session_scope(write=True) as session:
+        if verify_api_token(session, token=token) is None:
+            return _unauthorized()
+    if not isinstance(body, dict):
+        return _bad_request('send {}, {"date": "YYYY-MM-DD"} or {"all": true}')
+    day = None
+    if body.get("date"):
+        try:
+            day = date.fromisoformat(str(body["date"]))
+        except ValueError:
+            return _bad_request(f"date {body['date']!r} is not YYYY-MM-DD")
+    mode = "all" if body.get("all") else "date" if day is not None else "pending"
+    result = roll_up(day=day, all_days=mode == "all")
+    return jsonify(mode=mode, **result.as_dict())

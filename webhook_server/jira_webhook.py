@@ -1,0 +1,37 @@
+"""`POST /api/jira/webhook`: a few lines of HTTP around core.jira.inbox.handle_delivery."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from core.jira.inbox import Verdict, handle_delivery
+
+bp = Blueprint("jira_webhook", __name__)
+
+HTTP_STATUS = {
+    Verdict.ACCEPTED: 200,
+    Verdict.DUPLICATE: 200,
+    Verdict.UNAUTHORIZED: 401,
+    Verdict.INVALID: 400,
+    Verdict.UNAVAILABLE: 503,
+}
+
+
+@bp.post("/api/jira/webhook")
+def jira_webhook():
+    body = request.get_data(cache=False)  # 413 above MAX_CONTENT_LENGTH
+    receipt = handle_delivery(
+        body=body,
+        signature=request.headers.get("X-Hub-Signature"),
+        delivery_id=request.headers.get("X-Atlassian-Webhook-Identifier"),
+    )
+    document = {"result": receipt.verdict.value, "message": receipt.message}
+    if receipt.delivery_id:
+        document["delivery_id"] = receipt.delivery_id
+    if receipt.status is not None:
+        document["status"] = receipt.status.value
+    response = jsonify(document)
+    response.status_code = HTTP_STATUS[receipt.verdict]
+    if receipt.verdict == Verdict.UNAVAILABLE:
+        response.headers["Retry-After"] = "5"
+    return response

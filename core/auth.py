@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -19,6 +20,7 @@ _hasher = PasswordHasher()
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "ar_"
 MIN_PASSWORD_LENGTH = 4
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_password(password: str) -> str:
@@ -168,6 +170,9 @@ def verify_api_token(session: Session, *, token: str | None) -> ApiToken | None:
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
     if row is None or row.revoked_at is not None:
         return None
+    now = utcnow()
+    if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
+        row.last_used_at = now  # at most one write a minute per token, not one per request
     return row
 
 

@@ -57,6 +57,14 @@ class Settings(BaseSettings):
 
     embedding_backend: str = "tfidf"
     embedding_model: str = "sentence-transformers/all-MiniLM-L6-v2"
+    # Hybrid score = w x semantic cosine + (1 - w) x lexical cosine (sentence-transformers).
+    search_semantic_weight: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Refit the TF-IDF weights once this share of the agents changed since the last fit.
+    search_refit_ratio: float = Field(default=0.1, gt=0.0, le=1.0)
+    # pgvector HNSW candidate list size per query (higher: better recall, slower).
+    search_hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
+    # Never let Hugging Face libraries reach the network; models come from disk.
+    hf_hub_offline: bool = True
 
     demo_password: str = Field(default="demo", repr=False)
     port: int = 5001

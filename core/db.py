@@ -46,9 +46,8 @@ def _create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(
-            url, echo=echo, pool_pre_ping=True, connect_args={"check_same_thread": False}
-        )
+        # No pre-ping: a file cannot drop the connection, and the ping cost every checkout.
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=3600)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import lru_cache
 
 from sqlalchemy.engine import make_url
 
@@ -21,12 +22,20 @@ except ImportError:  # not on POSIX: fall back to SQLite's own waiting
 _held = threading.local()
 
 
-@contextmanager
-def sqlite_write_turn(url: str) -> Iterator[None]:
-    """Hold the cross-process writer turn for `url` (re-entrant within a thread)."""
+@lru_cache(maxsize=32)
+def _lock_path(url: str) -> str | None:
     parsed = make_url(url)
     database = parsed.database or ""
     if fcntl is None or parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return f"{database}.writers"
+
+
+@contextmanager
+def sqlite_write_turn(url: str) -> Iterator[None]:
+    """Hold the cross-process writer turn for `url` (re-entrant within a thread)."""
+    lock_path = _lock_path(url)
+    if lock_path is None:
         yield
         return
     if getattr(_held, "depth", 0):
@@ -36,7 +45,7 @@ def sqlite_write_turn(url: str) -> Iterator[None]:
         finally:
             _held.depth -= 1
         return
-    with open(f"{database}.writers", "a") as handle:
+    with open(lock_path, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         _held.depth = 1
         try:

@@ -31,9 +31,23 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(jira_webhook.bp)
     app.register_blueprint(analytics.bp)
     errors.register(app)
+    _serve_requests_before_background_work(app)
 
     if app.config["START_WORKER"] and not app.testing:
         from webhook_server.worker import start_worker
 
         start_worker(app.config["WORKER_INTERVAL_SECONDS"])
     return app
+
+
+def _serve_requests_before_background_work(app: Flask) -> None:
+    """Background tasks (webhook processing) wait while this process is answering requests."""
+    from core.background import serving_request
+
+    wsgi_app = app.wsgi_app
+
+    def marked(environ, start_response):  # noqa: ANN001, ANN202
+        with serving_request():
+            return wsgi_app(environ, start_response)
+
+    app.wsgi_app = marked  # type: ignore[method-assign]

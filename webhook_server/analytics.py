@@ -85,7 +85,7 @@ def post_events():  # noqa: ANN201
 def post_aggregate():  # noqa: ANN201
     token = _bearer()
     body = request.get_json(silent=True) if request.data else {}
-    with session_scope() as session:
+    with session_scope(write=True) as session:
         if verify_api_token(session, token=token) is None:
             return _unauthorized()
     if not isinstance(body, dict):

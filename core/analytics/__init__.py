@@ -2,6 +2,7 @@
 dashboard, CLI and HTTP API read (see docs/analytics.md)."""
 
 from core.analytics.events import EventError, EventsRejected
+from core.analytics.export import export_events, latency_series
 from core.analytics.figures import daily_rows
 from core.analytics.ingest import log_event, log_events
 from core.analytics.prices import (
@@ -32,6 +33,8 @@ from core.analytics.tables import (
 )
 
 __all__ = [
+    "export_events",
+    "latency_series",
     "SUMMARY_KEYS",
     "EventError",
     "EventsRejected",

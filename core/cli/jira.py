@@ -7,7 +7,7 @@ import sys
 from core.cli._output import add_json_flag, print_json
 from core.db import session_scope
 from core.jira.check import check_jira
-from core.jira.inbox import retry_due_events
+from core.jira.jobs import retry_webhook_events
 from core.jira.outbox import deliver, outbox_counts
 
 
@@ -39,7 +39,7 @@ def _check(args) -> int:  # noqa: ANN001
 
 def _sync(args) -> int:  # noqa: ANN001
     report = deliver(include_failed=args.retry_failed)
-    retried = retry_due_events()
+    retried = retry_webhook_events()
     with session_scope() as session:
         counts = outbox_counts(session)
     if args.json:

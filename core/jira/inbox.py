@@ -6,17 +6,19 @@ import enum
 import hashlib
 import json
 import logging
+import sqlite3
 from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core.background import run_soon
 from core.config import get_settings
-from core.db import session_scope
+from core.db import get_engine, session_scope
 from core.errors import NotFoundError, ValidationError
 from core.jira.events import apply_event, summarise
 from core.jira.signature import verify
@@ -27,6 +29,7 @@ from core.sqlite_turns import sqlite_write_turn
 log = logging.getLogger(__name__)
 
 RETRY_LEASE = timedelta(seconds=60)
+RECEIVED_GRACE = timedelta(seconds=10)
 
 
 class Verdict(enum.StrEnum):
@@ -46,45 +49,56 @@ class Receipt:
 
 
 def handle_delivery(*, body: bytes, signature: str | None, delivery_id: str | None) -> Receipt:
-    """Everything the HTTP endpoint does, in one transaction; never raises for bad input."""
+    """The HTTP endpoint's work: verify, store durably, hand over to this process's processor.
+
+    Only one INSERT, committed, runs inside the request; processing follows right after the
+    answer in a background thread, and the periodic job picks up anything a stopped process
+    left `received`. Never raises for bad input.
+    """
+    receipt, values = _check(body=body, signature=signature, delivery_id=delivery_id)
+    if values is None:
+        return receipt
+    url = get_settings().sqlalchemy_url
     try:
-        with sqlite_write_turn(get_settings().sqlalchemy_url), session_scope(write=True) as session:
-            return receive(session, body=body, signature=signature, delivery_id=delivery_id)
-    except SQLAlchemyError as exc:
-        log.error("webhook delivery %s not stored: %s", delivery_id, type(exc).__name__)
+        event_id = _store(url, values)
+    except (IntegrityError, sqlite3.IntegrityError):
+        return Receipt(Verdict.DUPLICATE, "duplicate delivery; already stored", receipt.delivery_id)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        log.error("webhook delivery %s not stored: %s", receipt.delivery_id, type(exc).__name__)
         return Receipt(Verdict.UNAVAILABLE, "could not store the event; retry later")
+    if receipt.verdict == Verdict.ACCEPTED:
+        run_soon(process_received, url=url, event_id=event_id)
+    return receipt
+
+
+def _store(url: str, values: dict[str, Any]) -> int:
+    """INSERT one delivery in its own transaction; the new row id."""
+    engine = get_engine(url)
+    if engine.dialect.name != "sqlite":
+        with engine.begin() as connection:
+            return connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
+    # Every SQLite writer of every process queues for one lock, so the time it is held is
+    # what limits throughput: a single autocommit INSERT on the driver connection (with
+    # its parameters prepared before the turn) holds it a fraction of a Core round trip.
+    params = [values[column] for column in _SQLITE_INSERT_COLUMNS]
+    params[-1] = params[-1].replace(tzinfo=None).isoformat(" ", "microseconds")  # as SQLAlchemy
+    connection = engine.raw_connection()
+    try:
+        with sqlite_write_turn(url):
+            cursor = connection.cursor()
+            cursor.execute(_SQLITE_INSERT, params)
+            return cursor.lastrowid
+    finally:
+        connection.close()
 
 
 def receive(
     session: Session, *, body: bytes, signature: str | None, delivery_id: str | None
 ) -> Receipt:
-    """Verify and store one delivery, then process it; a duplicate id is not processed again."""
-    settings = get_settings()
-    if settings.jira_webhook_secret:
-        if not verify(settings.jira_webhook_secret, body, signature):
-            return Receipt(Verdict.UNAUTHORIZED, "missing or invalid X-Hub-Signature")
-    elif not settings.webhook_allow_unsigned:
-        return Receipt(
-            Verdict.UNAUTHORIZED,
-            "JIRA_WEBHOOK_SECRET is not configured; refusing unsigned webhooks",
-        )
-    delivery_id = (delivery_id or "").strip()[:128] or "sha256:" + hashlib.sha256(body).hexdigest()
-    payload, problem = _parse(body)
-    summary = summarise(payload)
-    values = {
-        "delivery_id": delivery_id,
-        "event_type": summary.event_type,
-        "issue_key": summary.issue_key,
-        "event_timestamp_ms": summary.timestamp_ms,
-        # PostgreSQL text cannot hold NUL; only junk (never valid JSON) contains one raw.
-        "payload": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
-        "status": WebhookStatus.INVALID if problem else WebhookStatus.RECEIVED,
-        "error": problem,
-        "attempts": 0 if problem else 1,
-        "received_at": utcnow(),
-    }
-    # Pre-built Core statements on the hot path: building and caching ORM statements per
-    # request cost more than the SQL itself (see bench/webhook_throughput.py).
+    """Verify and store one delivery, then process it now in `session` (no background step)."""
+    receipt, values = _check(body=body, signature=signature, delivery_id=delivery_id)
+    if values is None:
+        return receipt
     connection = session.connection()
     # A failed INSERT aborts a PostgreSQL transaction unless it ran in a savepoint; SQLite
     # (whose writers are serialised anyway) only undoes the statement, so it skips the cost.
@@ -93,20 +107,122 @@ def receive(
         with guard:
             event_id = connection.execute(_INSERT_EVENT, values).inserted_primary_key[0]
     except IntegrityError:
-        return Receipt(Verdict.DUPLICATE, "duplicate delivery; already stored", delivery_id)
+        return Receipt(Verdict.DUPLICATE, "duplicate delivery; already stored", receipt.delivery_id)
+    if receipt.verdict != Verdict.ACCEPTED:
+        return receipt
+    status = _process_received(session, event_id=event_id)
+    return Receipt(Verdict.ACCEPTED, "stored", receipt.delivery_id, status)
+
+
+def _check(
+    *, body: bytes, signature: str | None, delivery_id: str | None
+) -> tuple[Receipt, dict[str, Any] | None]:
+    """The receipt to answer and the row to store (None: store nothing). No database work."""
+    settings = get_settings()
+    if settings.jira_webhook_secret:
+        if not verify(settings.jira_webhook_secret, body, signature):
+            return Receipt(Verdict.UNAUTHORIZED, "missing or invalid X-Hub-Signature"), None
+    elif not settings.webhook_allow_unsigned:
+        message = "JIRA_WEBHOOK_SECRET is not configured; refusing unsigned webhooks"
+        return Receipt(Verdict.UNAUTHORIZED, message), None
+    delivery_id = (delivery_id or "").strip()[:128] or "sha256:" + hashlib.sha256(body).hexdigest()
+    payload, problem = _parse(body)
+    summary = summarise(payload)
+    status = WebhookStatus.INVALID if problem else WebhookStatus.RECEIVED
+    values = {
+        "delivery_id": delivery_id,
+        "event_type": summary.event_type,
+        "issue_key": summary.issue_key,
+        "event_timestamp_ms": summary.timestamp_ms,
+        # PostgreSQL text cannot hold NUL; only junk (never valid JSON) contains one raw.
+        "payload": body.decode("utf-8", errors="replace").replace("\x00", "\ufffd"),
+        "status": status,
+        "error": problem,
+        "attempts": 0,
+        "received_at": utcnow(),
+    }
     if problem:
-        return Receipt(Verdict.INVALID, problem, delivery_id, WebhookStatus.INVALID)
-    result = process_payload(session, payload=payload, attempts=1, delivery_id=delivery_id)
+        return Receipt(Verdict.INVALID, problem, delivery_id, status), values
+    return Receipt(Verdict.ACCEPTED, "stored", delivery_id, status), values
+
+
+def process_received(*, url: str, event_id: int) -> WebhookStatus | None:
+    """Process one stored `received` event in its own transaction (None: someone else did)."""
+    with sqlite_write_turn(url), session_scope(url, write=True) as session:
+        return _process_received(session, event_id=event_id)
+
+
+def _process_received(session: Session, *, event_id: int) -> WebhookStatus | None:
+    # Earlier deliveries for the same issue still waiting go first, so deliveries answered
+    # one after the other apply in that order even when different workers received them.
+    connection = session.connection()
+    status = None
+    for waiting_id in connection.execute(_WAITING_UP_TO, {"event_id": event_id}).scalars():
+        status = _process_one(session, event_id=waiting_id)
+    return status
+
+
+def _process_one(session: Session, *, event_id: int) -> WebhookStatus | None:
+    # The conditional UPDATE is the claim: a second process running it for the same event
+    # waits for the first one's row lock (or SQLite's write lock), then matches no row.
+    connection = session.connection()
+    if connection.execute(_CLAIM_RECEIVED, {"event_id": event_id}).rowcount != 1:
+        return None
+    delivery_id, attempts, payload = connection.execute(_LOAD_EVENT, {"event_id": event_id}).one()
+    result = process_payload(
+        session, payload=json.loads(payload), attempts=attempts, delivery_id=delivery_id
+    )
     connection.execute(
         _FINISH_EVENT,
         {f"new_{column}": value for column, value in {"processed_at": None, **result}.items()}
         | {"event_id": event_id},
     )
-    return Receipt(Verdict.ACCEPTED, "stored", delivery_id, result["status"])
+    return result["status"]
 
 
+# Pre-built Core statements on the hot path: building and caching ORM statements per
+# request cost more than the SQL itself (see bench/webhook_throughput.py).
 _EVENTS = WebhookEvent.__table__
 _INSERT_EVENT = _EVENTS.insert()
+_SQLITE_INSERT_COLUMNS = (
+    "delivery_id",
+    "event_type",
+    "issue_key",
+    "event_timestamp_ms",
+    "payload",
+    "status",
+    "error",
+    "attempts",
+    "received_at",  # last: converted to SQLAlchemy's SQLite text form
+)
+# The connection is in autocommit mode (core.db sets isolation_level=None), so this one
+# statement is its own durable transaction.
+_SQLITE_INSERT = (
+    f"INSERT INTO {_EVENTS.name} ({', '.join(_SQLITE_INSERT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' * len(_SQLITE_INSERT_COLUMNS))})"
+)
+_ISSUE_OF_EVENT = (
+    select(_EVENTS.c.issue_key).where(_EVENTS.c.id == bindparam("event_id")).scalar_subquery()
+)
+_WAITING_UP_TO = (
+    select(_EVENTS.c.id)
+    .where(
+        _EVENTS.c.status == WebhookStatus.RECEIVED,
+        or_(
+            _EVENTS.c.id == bindparam("event_id"),
+            and_(_EVENTS.c.issue_key == _ISSUE_OF_EVENT, _EVENTS.c.id < bindparam("event_id")),
+        ),
+    )
+    .order_by(_EVENTS.c.id)
+)
+_CLAIM_RECEIVED = (
+    _EVENTS.update()
+    .where(_EVENTS.c.id == bindparam("event_id"), _EVENTS.c.status == WebhookStatus.RECEIVED)
+    .values(attempts=_EVENTS.c.attempts + 1)
+)
+_LOAD_EVENT = select(_EVENTS.c.delivery_id, _EVENTS.c.attempts, _EVENTS.c.payload).where(
+    _EVENTS.c.id == bindparam("event_id")
+)
 _FINISH_EVENT = (
     _EVENTS.update()
     .where(_EVENTS.c.id == bindparam("event_id"))
@@ -200,6 +316,25 @@ def retry_due_events(*, limit: int = 50) -> int:
             event.locked_by = event.locked_until = None
         handled += 1
     return handled
+
+
+def process_left_received(*, limit: int = 200) -> int:
+    """Process `received` events nobody processed (the process stopped before it could)."""
+    url = get_settings().sqlalchemy_url
+    # The grace keeps this job from racing the receiving process's own prompt processing
+    # (harmless if it does: the claim lets only one of them process an event).
+    cutoff = utcnow() - RECEIVED_GRACE
+    with session_scope(url) as session:
+        ids = session.scalars(
+            select(WebhookEvent.id)
+            .where(
+                WebhookEvent.status == WebhookStatus.RECEIVED,
+                WebhookEvent.received_at < cutoff,
+            )
+            .order_by(WebhookEvent.id)
+            .limit(limit)
+        ).all()
+    return sum(process_received(url=url, event_id=event_id) is not None for event_id in ids)
 
 
 def _claim(event_id: int) -> bool:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from core.jira.inbox import retry_due_events
+from core.jira.inbox import process_left_received, retry_due_events
 from core.jira.outbox import deliver
 
 
 def retry_webhook_events() -> int:
-    """Re-process webhook deliveries whose retry time has come."""
-    return retry_due_events()
+    """Process deliveries left `received` by a stopped process, then the retries now due."""
+    return process_left_received() + retry_due_events()
 
 
 def deliver_jira_outbox() -> int:

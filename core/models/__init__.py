@@ -20,6 +20,7 @@ from core.models.analytics import (
 from core.models.base import Base
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
+from core.models.search import AgentEmbedding, SearchFit, SearchIndexState
 from core.models.types import utcnow
 from core.models.users import ApiToken, Role, User
 from core.models.webhooks import WebhookEvent, WebhookStatus
@@ -27,6 +28,7 @@ from core.models.webhooks import WebhookEvent, WebhookStatus
 __all__ = [
     "EVENT_TYPES",
     "Agent",
+    "AgentEmbedding",
     "AgentStatus",
     "AgentVersion",
     "ApiToken",
@@ -42,6 +44,8 @@ __all__ = [
     "OutboxStatus",
     "Role",
     "RollupQueue",
+    "SearchFit",
+    "SearchIndexState",
     "Source",
     "StatusChange",
     "UsageLog",

@@ -1,5 +1,6 @@
 """Agents, versions, the status machine, the audit trail and comments."""
 
+from core.registry.activity import recent_activity
 from core.registry.agents import (
     count_by_status,
     create_agent,
@@ -36,6 +37,7 @@ __all__ = [
     "list_agents",
     "list_comments",
     "list_versions",
+    "recent_activity",
     "reject_agent",
     "submit_agent",
     "update_agent",

@@ -189,3 +189,6 @@ def _start_next_version(
 
 def _after_change(session: Session, agent: Agent) -> None:
     """Keep data derived from the agent's text (the search index) in step with it."""
+    from core.search import index_agent  # imported late: it loads scikit-learn
+
+    index_agent(session, agent=agent)

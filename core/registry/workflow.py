@@ -229,28 +229,52 @@ def decide_agent(
 def approve_agent(
     session: Session, *, agent_id: int, actor_email: str, source: Source, comment: str = ""
 ) -> Agent:
-    agent = get_agent(session, agent_id=agent_id)
-    actor = get_user(session, email=actor_email)
-    _require_decider(agent, actor, "approve")
-    decide_agent(
-        session, agent_id=agent_id, approve=True, actor=actor.email, source=source, comment=comment
+    return _decide_as_user(
+        session,
+        agent_id=agent_id,
+        actor_email=actor_email,
+        source=source,
+        comment=comment,
+        approve=True,
     )
-    if source != Source.JIRA:  # decided here: move the Jira issue too (refused if Jira fails)
-        jira_hooks.after_decision(session, agent=agent, version=agent.version, approve=True)
-    return agent
 
 
 def reject_agent(
     session: Session, *, agent_id: int, actor_email: str, source: Source, comment: str = ""
 ) -> Agent:
+    return _decide_as_user(
+        session,
+        agent_id=agent_id,
+        actor_email=actor_email,
+        source=source,
+        comment=comment,
+        approve=False,
+    )
+
+
+def _decide_as_user(
+    session: Session,
+    *,
+    agent_id: int,
+    actor_email: str,
+    source: Source,
+    comment: str,
+    approve: bool,
+) -> Agent:
+    """An approver's decision: permission checks, the move, and the Jira transition."""
     agent = get_agent(session, agent_id=agent_id)
     actor = get_user(session, email=actor_email)
-    _require_decider(agent, actor, "reject")
+    _require_decider(agent, actor, "approve" if approve else "reject")
     decide_agent(
-        session, agent_id=agent_id, approve=False, actor=actor.email, source=source, comment=comment
+        session,
+        agent_id=agent_id,
+        approve=approve,
+        actor=actor.email,
+        source=source,
+        comment=comment,
     )
-    if source != Source.JIRA:
-        jira_hooks.after_decision(session, agent=agent, version=agent.version, approve=False)
+    if source != Source.JIRA:  # decided here: move the Jira issue too (refused if Jira fails)
+        jira_hooks.after_decision(session, agent=agent, version=agent.version, approve=approve)
     return agent
 
 

@@ -86,7 +86,9 @@ def test_api_token_stored_only_as_hash_and_revocable(db_url):
     with session_scope() as session:
         row = session.scalar(select(ApiToken))
         assert issued.token not in (row.token_hash, row.prefix)
+        assert row.last_used_at is None
         assert auth.verify_api_token(session, token=issued.token).id == row.id
+        assert row.last_used_at is not None
         assert auth.verify_api_token(session, token=issued.token + "x") is None
         assert auth.verify_api_token(session, token="") is None
     with session_scope(write=True) as session:

@@ -18,6 +18,7 @@ from core.db import session_scope
 from core.jira.inbox import list_events
 from tests.jira_double import payloads
 from tests.jira_double.fixtures import WEBHOOK_SECRET, jira, jira_env  # noqa: F401
+from tests.webhook_server.waiting import wait_until_processed
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -111,6 +112,7 @@ def test_submit_then_approve_in_jira_approves_the_agent(server, jira_env, capsys
     jira_env.move_issue(key, "Approved", user=payloads.jira_user("Ada Approver", "ada@example.com"))
     jira_env.wait_for_webhooks()
     assert jira_env.webhook_results == [200, 200, 200]
+    wait_until_processed()
 
     status = cli_json(capsys, "agents", "status", str(created["id"]))
     assert status["status"] == "approved"
@@ -135,6 +137,7 @@ def test_submit_then_approve_in_jira_approves_the_agent(server, jira_env, capsys
     )
     jira_env.wait_for_webhooks()
     assert jira_env.webhook_results[-1] == 200
+    wait_until_processed()
     status = cli_json(capsys, "agents", "status", str(created["id"]))
     assert [c["body"] for c in status["comments"]] == [
         "Checked the PO matching rules.",
@@ -188,6 +191,7 @@ def test_approval_in_the_registry_moves_jira_and_the_echo_changes_nothing(
 
     jira_env.wait_for_webhooks()  # Jira's echo of the transition reaches the server
     assert jira_env.webhook_results == [200]
+    wait_until_processed()
     status = cli_json(capsys, "agents", "status", agent)
     assert status["approved_by"] == "boss@example.com"
     assert [h["to"] for h in status["history"]] == ["draft", "pending", "approved"]

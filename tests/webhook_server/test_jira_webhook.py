@@ -19,6 +19,7 @@ from core.jira.inbox import list_events, retry_due_events
 from core.jira.signature import sign
 from core.models import Agent, AgentVersion, Source
 from tests.jira_double import payloads
+from tests.webhook_server.waiting import wait_until_processed
 from webhook_server import create_app
 
 SECRET = "hook-secret"
@@ -79,7 +80,9 @@ APPROVE = payloads.status_changed("AGENT-3", from_status="To Do", to_status="App
 def test_valid_signature_is_processed(client, agent_id):
     response = post(client, APPROVE, delivery="ok-1")
     assert response.status_code == 200
-    assert response.json["status"] == "processed"
+    assert response.json["status"] == "received"  # stored; processed right after the answer
+    wait_until_processed()
+    assert stored()["ok-1"]["status"] == "processed"
     assert agent_status(agent_id) == "approved"
 
 
@@ -117,6 +120,7 @@ def test_allow_unsigned_accepts_without_secret(client, agent_id, monkeypatch):
     monkeypatch.setenv("WEBHOOK_ALLOW_UNSIGNED", "true")
     reset_settings()
     assert post(client, APPROVE, secret=None).status_code == 200
+    wait_until_processed()
     assert agent_status(agent_id) == "approved"
 
 
@@ -126,6 +130,7 @@ def test_duplicates_in_sequence_answer_200_and_apply_once(client, agent_id):
     second = post(client, note, delivery="dup")
     assert (first.status_code, second.status_code) == (200, 200)
     assert second.json["result"] == "duplicate"
+    wait_until_processed()
     with session_scope() as session:
         history = registry.agent_status(session, agent_id=agent_id)["history"]
     assert sum("In Progress" in h["comment"] for h in history) == 1
@@ -158,6 +163,7 @@ def test_simultaneous_duplicates_are_processed_once(app, agent_id):
         thread.join()
     server.shutdown()
     assert codes == [200] * 8
+    wait_until_processed()
     assert len(stored()) == 1
     with session_scope() as session:
         comments = registry.agent_status(session, agent_id=agent_id)["comments"]
@@ -181,6 +187,7 @@ def test_unknown_event_and_unmatched_issue_answer_200(client, agent_id):
     assert post(client, {"webhookEvent": "board_created"}, delivery="u1").status_code == 200
     other = payloads.status_changed("ZZZ-9", from_status="To Do", to_status="Approved")
     assert post(client, other, delivery="u2").status_code == 200
+    wait_until_processed()
     rows = stored()
     assert (rows["u1"]["status"], rows["u2"]["status"]) == ("ignored", "unmatched")
 
@@ -207,6 +214,7 @@ def test_processing_failure_is_retried_then_dead_lettered_then_replayed(
     monkeypatch.setattr(jira_events.workflow, "decide_agent", flaky)
     response = post(client, APPROVE, delivery="flaky")
     assert response.status_code == 200  # stored: Jira must not resend
+    wait_until_processed()
     assert stored()["flaky"]["status"] == "retrying"
     for _ in range(3):  # the background job's retries (backoff set to 0 s for the test)
         assert retry_due_events() == 1
@@ -236,6 +244,7 @@ def test_only_one_worker_claims_a_retry(client, agent_id, monkeypatch):
 
     monkeypatch.setattr(jira_events.workflow, "decide_agent", broken)
     post(client, APPROVE, delivery="claimed")
+    wait_until_processed()
     with session_scope() as session:
         event_id = inbox.find_event(session, ref="claimed").id
     assert inbox._claim(event_id) is True

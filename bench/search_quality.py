@@ -1,0 +1,191 @@
+"""Search quality on labelled queries: our search_agents beside plain TF-IDF, in one run.
+
+    python bench/search_quality.py --agents ../shared/eval/agents.csv \
+        --queries ../shared/eval/queries_dev.csv --out rankings.jsonl [--backend tfidf]
+
+Agents go into a fresh temporary registry through core's normal create path (so they are
+indexed exactly as in production); every query goes through `search_agents`. Writes one JSON
+line per query, {"query": ..., "ranked": [slug, ...]} (top 10), prints top-1, recall@5 and
+MRR@10, and saves the figures to bench/results/search_quality_<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+TOP = 10
+OWNER = "eval@example.com"
+MODEL = "gpt-4o"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--agents", required=True, type=Path)
+    parser.add_argument("--queries", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path, help="rankings, JSON lines")
+    parser.add_argument("--backend", choices=["tfidf", "sentence-transformers"], default=None)
+    parser.add_argument("--limit-queries", type=int, help="only the first N queries")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="ar_search_quality_") as folder:
+        # Configuration is read from the environment; point it at a throwaway registry.
+        os.environ["DATABASE_URL"] = f"sqlite:///{folder}/registry.db"
+        if args.backend:
+            os.environ["EMBEDDING_BACKEND"] = args.backend
+        return run(args)
+
+
+def run(args: argparse.Namespace) -> int:
+    from core import auth, registry
+    from core.config import get_settings, reset_settings
+    from core.db import dispose_engines, session_scope
+    from core.errors import DomainError
+    from core.migrate import upgrade_to_head
+    from core.models import Role, Source
+    from core.search import search_agents
+    from core.search.semantic import get_semantic_embedder
+
+    reset_settings()
+    settings = get_settings()
+    backend = settings.embedding_backend
+    agents = list(csv.DictReader(args.agents.open(encoding="utf-8")))
+    queries = list(csv.DictReader(args.queries.open(encoding="utf-8")))
+    if args.limit_queries:
+        queries = queries[: args.limit_queries]
+
+    upgrade_to_head()
+    with session_scope(write=True) as session:
+        auth.create_user(session, email=OWNER, name="Evaluation", role=Role.DEVELOPER)
+    started = time.perf_counter()
+    slug_of: dict[int, str] = {}
+    for row in agents:
+        with session_scope(write=True) as session:
+            agent = registry.create_agent(
+                session,
+                owner_email=OWNER,
+                name=row["name"],
+                description=row["description"],
+                system_prompt=row["details"],
+                model=MODEL,
+                source=Source.CLI,
+            )
+            slug_of[agent.id] = row["slug"]
+    load_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    if backend == "sentence-transformers":
+        # Batch-encode the queries once (search_agents then finds them in its query cache).
+        get_semantic_embedder().prime_queries([row["query"].strip() for row in queries])
+    rankings = []
+    with session_scope() as session:
+        for row in queries:
+            try:
+                hits = search_agents(session, query=row["query"], limit=TOP)
+            except DomainError as error:
+                print(f"query refused ({error}): {row['query'][:60]!r}", file=sys.stderr)
+                hits = []
+            rankings.append([slug_of[hit.id] for hit in hits])
+    query_seconds = time.perf_counter() - started
+    dispose_engines()
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    with args.out.open("w", encoding="utf-8") as out:
+        for row, ranked in zip(queries, rankings, strict=True):
+            out.write(json.dumps({"query": row["query"], "ranked": ranked}) + "\n")
+
+    gold = [row["slug"] for row in queries]
+    results = {f"search_agents ({backend})": metrics(rankings, gold)}
+    for name, ranked in plain_tfidf_baselines(agents, queries).items():
+        results[name] = metrics(ranked, gold)
+    print_table(results)
+    print(
+        f"\n{len(agents)} agents created in {load_seconds:.1f} s; {len(queries)} queries in "
+        f"{query_seconds:.1f} s ({1000 * query_seconds / max(len(queries), 1):.1f} ms/query)"
+    )
+    save(backend, args, results, load_seconds, query_seconds, len(agents), len(queries))
+    return 0
+
+
+def plain_tfidf_baselines(agents: list[dict], queries: list[dict]) -> dict[str, list[list[str]]]:
+    """The textbook methods: scikit-learn TF-IDF over name + description + details, cosine."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    docs = [f"{a['name']} {a['description']} {a['details']}" for a in agents]
+    texts = [q["query"] for q in queries]
+    slugs = np.array([a["slug"] for a in agents])
+    baselines = {}
+    for name, vectorizers in {
+        "plain TF-IDF, words": [TfidfVectorizer(sublinear_tf=True)],
+        "plain TF-IDF, words + char 3-5": [
+            TfidfVectorizer(sublinear_tf=True),
+            TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True),
+        ],
+    }.items():
+        scores = 0
+        for vectorizer in vectorizers:
+            matrix = vectorizer.fit_transform(docs)
+            scores = scores + (vectorizer.transform(texts) @ matrix.T).toarray()
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :TOP]
+        baselines[name] = [list(slugs[row]) for row in order]
+    return baselines
+
+
+def metrics(rankings: list[list[str]], gold: list[str]) -> dict[str, float]:
+    top1 = recall5 = mrr = 0.0
+    for ranked, right in zip(rankings, gold, strict=True):
+        if right in ranked[:TOP]:
+            rank = ranked.index(right) + 1
+            top1 += rank == 1
+            recall5 += rank <= 5
+            mrr += 1.0 / rank
+    n = max(len(gold), 1)
+    return {
+        "top1": round(top1 / n, 4),
+        "recall@5": round(recall5 / n, 4),
+        "mrr@10": round(mrr / n, 4),
+    }
+
+
+def print_table(results: dict[str, dict[str, float]]) -> None:
+    width = max(len(name) for name in results)
+    print(f"{'method'.ljust(width)}  top-1   recall@5  MRR@10")
+    for name, figures in results.items():
+        print(
+            f"{name.ljust(width)}  {figures['top1']:.3f}   {figures['recall@5']:.3f}     "
+            f"{figures['mrr@10']:.3f}"
+        )
+
+
+def save(backend, args, results, load_seconds, query_seconds, n_agents, n_queries) -> None:  # noqa: ANN001
+    path = ROOT / "bench" / "results" / f"search_quality_{backend}.json"
+    path.write_text(
+        json.dumps(
+            {
+                "backend": backend,
+                "agents_csv": str(args.agents),
+                "queries_csv": str(args.queries),
+                "agents": n_agents,
+                "queries": n_queries,
+                "load_seconds": round(load_seconds, 2),
+                "query_seconds": round(query_seconds, 2),
+                "results": results,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,123 @@
+"""Raw events for download and exact per-day latency percentiles, for a date range.
+
+Ranges are `start`..`end` inclusive UTC days, like the other dashboard queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from core.analytics.compute import U, range_filter
+from core.analytics.figures import check_range
+from core.analytics.sql import as_date, day_of
+from core.models import UsageLog
+
+EXPORT_COLUMNS = (
+    "created_at",
+    "agent_id",
+    "event_type",
+    "user",
+    "model_name",
+    "tokens_used",
+    "execution_time_ms",
+)
+
+
+def _filters(start: date, end: date, agent_id: int | None, model_name: str | None) -> list[Any]:
+    check_range(start, end)
+    clauses = range_filter(start, end + timedelta(days=1), agent_id)
+    if model_name is not None:
+        clauses.append(U.model_name == model_name)
+    return clauses
+
+
+def export_events(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    agent_id: int | None = None,
+    model_name: str | None = None,
+    batch_size: int = 5000,
+) -> Iterator[dict[str, Any]]:
+    """The filtered events, oldest first, streamed in batches (one dict per event)."""
+    query = (
+        select(
+            U.created_at,
+            U.agent_id,
+            U.event_type,
+            U.user_id,
+            U.model_name,
+            U.tokens_used,
+            U.execution_time_ms,
+        )
+        .where(*_filters(start, end, agent_id, model_name))
+        .order_by(U.created_at, U.id)
+        .execution_options(yield_per=batch_size)
+    )
+    created_at_type = UsageLog.__table__.c.created_at.type
+    process = created_at_type.result_processor(session.get_bind().dialect, None)
+    for row in session.execute(query):
+        at = row.created_at
+        if isinstance(at, str) and process is not None:
+            at = process(at)
+        yield {
+            "created_at": at.isoformat().replace("+00:00", "Z") if at else None,
+            "agent_id": row.agent_id,
+            "event_type": row.event_type,
+            "user": row.user_id,
+            "model_name": row.model_name,
+            "tokens_used": row.tokens_used,
+            "execution_time_ms": row.execution_time_ms,
+        }
+
+
+def latency_series(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    agent_id: int | None = None,
+    model_name: str | None = None,
+) -> list[dict[str, Any]]:
+    """Per day with executions: `date`, `executions`, exact `p50_execution_ms` and
+    `p95_execution_ms` (nearest rank: the ⌈p·n⌉-th smallest time), in the database."""
+    day = day_of(session, U.created_at).label("day")
+    ranked = (
+        select(
+            day,
+            U.execution_time_ms.label("ms"),
+            func.row_number().over(partition_by=day, order_by=U.execution_time_ms).label("rn"),
+            func.count().over(partition_by=day).label("n"),
+        )
+        .where(U.event_type == "executed", *_filters(start, end, agent_id, model_name))
+        .subquery()
+    )
+
+    def nearest_rank(percent: int):  # noqa: ANN202 - rn ≥ p·n in integers: rn·100 ≥ p·100·n
+        return func.min(case((ranked.c.rn * 100 >= percent * ranked.c.n, ranked.c.ms)))
+
+    query = (
+        select(
+            ranked.c.day,
+            func.max(ranked.c.n).label("executions"),
+            nearest_rank(50).label("p50"),
+            nearest_rank(95).label("p95"),
+        )
+        .group_by(ranked.c.day)
+        .order_by(ranked.c.day)
+    )
+    return [
+        {
+            "date": as_date(row.day),
+            "executions": int(row.executions),
+            "p50_execution_ms": float(row.p50),
+            "p95_execution_ms": float(row.p95),
+        }
+        for row in session.execute(query)
+    ]

@@ -1,0 +1,167 @@
+"""One agent: configuration, versions, status timeline, Jira link, comments and actions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from core import auth, registry
+from core.models import Source
+from dashboard.db import reading, writing
+from dashboard.feedback import notify_after_rerun, showing_errors
+from dashboard.identity import CREATORS, CurrentUser
+
+AGENT_KEY = "agent_id"
+EDIT_KEY = "edit_agent_id"
+STATUS_ICONS = {
+    "draft": ":material/edit:",
+    "pending": ":material/hourglass_top:",
+    "approved": ":material/check_circle:",
+    "rejected": ":material/cancel:",
+    "production": ":material/rocket_launch:",
+}
+ACTIONS = {  # the actions this page offers, with their core call and past tense
+    "submit": (registry.submit_agent, "submitted for approval"),
+    "cancel": (registry.cancel_agent, "submission cancelled"),
+    "deploy": (registry.deploy_agent, "deployed to production"),
+}
+
+
+def open_agent(agent_id: int) -> None:
+    """Go to the Agents page showing this agent."""
+    st.session_state[AGENT_KEY] = agent_id
+    st.query_params["agent"] = str(agent_id)
+    st.switch_page("app_pages/agents.py")
+
+
+def _load(agent_id: int, email: str) -> dict[str, Any]:
+    with reading() as session:
+        agent = registry.get_agent(session, agent_id=agent_id)
+        viewer = auth.get_user(session, email=email)
+        return {
+            "status": registry.agent_status(session, agent_id=agent_id),
+            "system_prompt": agent.system_prompt,
+            "code": agent.code,
+            "code_filename": agent.code_filename,
+            "versions": [
+                {
+                    "version": v.version,
+                    "status": v.status.value,
+                    "submitted_by": v.submitted_by,
+                    "submitted_at": v.submitted_at,
+                    "approved_by": v.approved_by,
+                    "deployed_at": v.deployed_at,
+                    "notes": v.notes,
+                }
+                for v in registry.list_versions(session, agent_id=agent_id)
+            ],
+            "actions": registry.allowed_actions(agent, viewer),
+        }
+
+
+def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
+    with showing_errors() as attempt:
+        data = _load(agent_id, user.email)
+    if not attempt.ok:
+        return
+    info = data["status"]
+    st.title(f"{info['name']}")
+    st.markdown(
+        f"{STATUS_ICONS.get(info['status'], '')} **{info['status']}** · version {info['version']}"
+        + (f" · v{info['production_version']} in production" if info["production_version"] else "")
+        + f" · owner {info['owner']} · model `{info['model']}`"
+    )
+    if info["jira_issue_url"]:
+        st.link_button(f"Jira {info['jira_issue_key']}", info["jira_issue_url"])
+    elif info["jira_issue_key"]:
+        st.caption(f"Jira issue {info['jira_issue_key']}")
+    _actions(agent_id, user, data["actions"])
+
+    config, versions, timeline, comments = st.tabs(
+        ["Configuration", "Versions", "Status timeline", f"Comments ({len(info['comments'])})"]
+    )
+    with config:
+        st.markdown(info["description"])
+        st.markdown("**Tools:** " + (", ".join(f"`{t}`" for t in info["tools"]) or "none"))
+        if data["system_prompt"]:
+            st.markdown("**System prompt**")
+            st.code(data["system_prompt"], language=None, wrap_lines=True)
+        if data["code"]:
+            st.markdown(f"**Code** {data['code_filename'] or ''}")
+            st.code(data["code"], language="python", line_numbers=True)
+    with versions:
+        if data["versions"]:
+            st.dataframe(pd.DataFrame(data["versions"]), hide_index=True, width="stretch")
+        else:
+            st.caption("Not submitted yet: versions are frozen at each submission.")
+    with timeline:
+        for row in reversed(info["history"]):
+            move = f"{row['from']} → {row['to']}" if row["from"] else row["to"]
+            st.markdown(
+                f"**{move}** · {row['actor']} via {row['source']} · {row['at'][:16].replace('T', ' ')} UTC"
+                + (f"  \n{row['comment']}" if row["comment"] else "")
+            )
+    with comments:
+        for comment in info["comments"]:
+            with st.chat_message("user", avatar=":material/person:"):
+                st.markdown(f"**{comment['author']}** · {comment['at'][:16].replace('T', ' ')} UTC")
+                st.markdown(comment["body"])
+        _comment_form(agent_id, user)
+
+
+def _actions(agent_id: int, user: CurrentUser, actions: dict[str, str | None]) -> None:
+    can_act = any(actions[name] is None for name in ACTIONS)
+    note = (
+        st.text_input("Comment for the action (optional)", key=f"action_note_{agent_id}")
+        if can_act
+        else ""
+    )
+    columns = st.columns(4)
+    edit_reason = actions["edit"]
+    if not user.has_role(CREATORS):
+        edit_reason = edit_reason or f"the {user.role.value} role cannot edit agents"
+    if columns[0].button(
+        "Edit", icon=":material/edit:", disabled=edit_reason is not None, key="act_edit"
+    ):
+        st.session_state[EDIT_KEY] = agent_id
+        st.switch_page("app_pages/agent_form.py")
+    for column, (name, (action, done)) in zip(columns[1:], ACTIONS.items(), strict=True):
+        reason = actions[name]
+        if column.button(name.title(), disabled=reason is not None, key=f"act_{name}"):
+            with showing_errors() as attempt, writing() as session:
+                kwargs = {"notes": note} if name == "submit" else {"comment": note}
+                action(
+                    session,
+                    agent_id=agent_id,
+                    actor_email=user.email,
+                    source=Source.DASHBOARD,
+                    **kwargs,
+                )
+            if attempt.ok:
+                notify_after_rerun(f"Agent {agent_id} {done}.")
+                st.rerun()
+    reasons = {n: r for n, r in actions.items() if r and n in ("edit", *ACTIONS)}
+    if reasons:
+        with st.expander("Why some actions are disabled"):
+            for name, reason in reasons.items():
+                st.caption(f"**{name}**: {reason}")
+
+
+def _comment_form(agent_id: int, user: CurrentUser) -> None:
+    with st.form(f"comment_{agent_id}", clear_on_submit=True):
+        body = st.text_area("Add a comment", key=f"comment_body_{agent_id}")
+        posted = st.form_submit_button("Post comment")
+    if posted:
+        with showing_errors() as attempt, writing() as session:
+            registry.add_comment(
+                session,
+                agent_id=agent_id,
+                actor_email=user.email,
+                body=body,
+                source=Source.DASHBOARD,
+            )
+        if attempt.ok:
+            notify_after_rerun("Comment posted.")
+            st.rerun()

@@ -1,0 +1,69 @@
+"""Raw-event export and exact per-day latency percentiles, against plain-Python references."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from core import analytics
+from core.db import session_scope
+from tests.core.analytics_helpers import p95, past_days, random_events
+
+
+def _p50(values: list[int]) -> float:
+    ordered = sorted(values)
+    return float(ordered[math.ceil(0.5 * len(ordered)) - 1])
+
+
+def _setup(people, make_agent):  # noqa: ANN001, ANN202
+    ids = [make_agent(people["developer"]).id for _ in range(2)]
+    days = past_days(4)
+    events = random_events(ids, days, n=400, seed=3)
+    with session_scope(write=True) as session:
+        analytics.log_events(session, events=events)
+    return ids, days, events
+
+
+def _day(event: dict):  # noqa: ANN202
+    return datetime.fromisoformat(event["created_at"]).astimezone(UTC).date()
+
+
+def test_latency_series_is_exact_per_day(db_url, people, make_agent):
+    ids, days, events = _setup(people, make_agent)
+    for agent_id, model in [(None, None), (ids[0], None), (None, "gpt-4o")]:
+        times: dict = defaultdict(list)
+        for e in events:
+            if e["event_type"] != "executed":
+                continue
+            if agent_id is not None and e["agent_id"] != agent_id:
+                continue
+            if model is not None and e.get("model_name") != model:
+                continue
+            times[_day(e)].append(e["execution_time_ms"])
+        with session_scope() as session:
+            rows = analytics.latency_series(
+                session, start=min(days), end=max(days), agent_id=agent_id, model_name=model
+            )
+        assert [r["date"] for r in rows] == sorted(times)
+        for row in rows:
+            values = times[row["date"]]
+            assert row["executions"] == len(values)
+            assert row["p50_execution_ms"] == _p50(values)
+            assert row["p95_execution_ms"] == p95(values)
+
+
+def test_export_streams_the_filtered_events_oldest_first(db_url, people, make_agent):
+    ids, days, events = _setup(people, make_agent)
+    with session_scope() as session:
+        rows = list(
+            analytics.export_events(
+                session, start=min(days), end=max(days), agent_id=ids[1], batch_size=50
+            )
+        )
+    expected = [e for e in events if e["agent_id"] == ids[1]]
+    assert len(rows) == len(expected)
+    stamps = [r["created_at"] for r in rows]
+    assert stamps == sorted(stamps) and stamps[0].endswith("Z")
+    assert {r["user"] for r in rows} == {e["user"] for e in expected}
+    assert sum(r["tokens_used"] for r in rows) == sum(e.get("tokens_used", 0) for e in expected)

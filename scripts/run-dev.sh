@@ -15,6 +15,7 @@ stop() {
   kill "$webhook" "$dashboard" 2>/dev/null
   wait "$webhook" "$dashboard" 2>/dev/null
   echo "stopped webhook server and dashboard"
+  exit 0
 }
 trap stop INT TERM EXIT
 echo "webhook server: http://127.0.0.1:${PORT}/healthz   dashboard: http://localhost:${DASHBOARD_PORT}"

@@ -45,6 +45,16 @@ def range_filter(start: date | None, end: date | None, agent_id: int | None = No
     return clauses
 
 
+def event_filters(
+    start: date, end: date, agent_id: int | None = None, model_name: str | None = None
+) -> list:
+    """usage_logs rows on the inclusive UTC days `start`..`end`, optional agent and model."""
+    clauses = range_filter(start, end + timedelta(days=1), agent_id)
+    if model_name is not None:
+        clauses.append(U.model_name == model_name)
+    return clauses
+
+
 @dataclass
 class DailyRows:
     """Rows for daily_metrics (`agents`) and daily_model_metrics (`models`)."""

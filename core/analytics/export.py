@@ -6,13 +6,13 @@ Ranges are `start`..`end` inclusive UTC days, like the other dashboard queries.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import U, range_filter
+from core.analytics.compute import U, event_filters
 from core.analytics.figures import check_range
 from core.analytics.sql import as_date, day_of
 from core.models import UsageLog
@@ -28,12 +28,9 @@ EXPORT_COLUMNS = (
 )
 
 
-def _filters(start: date, end: date, agent_id: int | None, model_name: str | None) -> list[Any]:
+def _filters(start: date, end: date, agent_id: int | None, model_name: str | None) -> list:
     check_range(start, end)
-    clauses = range_filter(start, end + timedelta(days=1), agent_id)
-    if model_name is not None:
-        clauses.append(U.model_name == model_name)
-    return clauses
+    return event_filters(start, end, agent_id, model_name)
 
 
 def export_events(

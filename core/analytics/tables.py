@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import DailyRows, U, range_filter
+from core.analytics.compute import DailyRows, U, event_filters, range_filter
 from core.analytics.figures import (
     ZERO,
     check_range,
@@ -179,10 +179,10 @@ def top_users(
     `last_seen` (aware UTC datetime).
     """
     check_range(start, end)
-    filters = range_filter(start, end + timedelta(days=1), agent_id)
-    if model_name is not None:
-        filters += [U.event_type == "executed", U.model_name == model_name]
+    filters = event_filters(start, end, agent_id, model_name)
     executed = U.event_type == "executed"
+    if model_name is not None:
+        filters.append(executed)
     events = func.count().label("events")
     query = (
         select(

@@ -55,13 +55,12 @@ def after_decision(session: Session, *, agent: Agent, version: int, approve: boo
     if key is None and not _creation_pending(session, agent_id=agent.id, version=version):
         return  # submitted before Jira was configured: decided locally only
     if key is None:  # the issue is still being created: move it once it exists
-        enqueue(
+        _enqueue_transition(
             session,
-            agent_id=agent.id,
+            agent=agent,
             version=version,
-            kind=OutboxKind.TRANSITION,
-            dedupe_key=f"transition:{agent.id}:{version}:{'approve' if approve else 'reject'}",
-            payload={"statuses": list(names)},
+            action="approve" if approve else "reject",
+            statuses=names,
         )
         return
     env = "JIRA_APPROVED_STATUSES" if approve else "JIRA_REJECTED_STATUSES"
@@ -108,14 +107,23 @@ def after_cancel(session: Session, *, agent: Agent, version: int, actor: str, co
     )
     statuses = get_settings().jira_cancelled_statuses
     if statuses:
-        enqueue(
-            session,
-            agent_id=agent.id,
-            version=version,
-            kind=OutboxKind.TRANSITION,
-            dedupe_key=f"transition:{agent.id}:{version}:cancel",
-            payload={"statuses": list(statuses)},
+        _enqueue_transition(
+            session, agent=agent, version=version, action="cancel", statuses=statuses
         )
+
+
+def _enqueue_transition(
+    session: Session, *, agent: Agent, version: int, action: str, statuses: list[str]
+) -> None:
+    """Owe Jira a move of the version's issue to the first reachable of `statuses`."""
+    enqueue(
+        session,
+        agent_id=agent.id,
+        version=version,
+        kind=OutboxKind.TRANSITION,
+        dedupe_key=f"transition:{agent.id}:{version}:{action}",
+        payload={"statuses": list(statuses)},
+    )
 
 
 def after_comment(session: Session, *, comment: Comment) -> None:

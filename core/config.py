@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -50,6 +51,13 @@ class Settings(BaseSettings):
     webhook_max_retries: int = 3
     webhook_allow_unsigned: bool = False
     max_content_length: int = 10 * 1024 * 1024
+    # Deepest JSON nesting accepted in a request body (400 above).
+    max_json_depth: int = Field(default=32, ge=2, le=512)
+    # SQLite waits this long for a lock before giving up (the HTTP answer is then 503).
+    sqlite_busy_timeout_ms: int = Field(default=30_000, ge=0)
+    # Usage events: created_at must lie between this date and this far after now.
+    analytics_earliest_event: date = date(2000, 1, 1)
+    analytics_max_future_seconds: int = Field(default=86_400, ge=0)
 
     dashboard_url: str = ""
     deploy_webhook_url: str = ""

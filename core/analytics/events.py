@@ -8,21 +8,26 @@ time belong to executions; an execution without a model runs the agent's configu
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
+from core.analytics.validation import (
+    MAX_INT,  # noqa: F401  (re-exported)
+    EventLimits,
+    InvalidEvent,
+    non_negative_int,
+    parse_timestamp,
+    shown,
+    text_field,
+)
 from core.errors import ValidationError
 from core.models import EVENT_TYPES
 
-MAX_FUTURE = timedelta(minutes=5)
-MAX_INT = 2**31 - 1  # the columns are 32-bit integers
 MAX_USER_LENGTH = 255
 MAX_MODEL_LENGTH = 120
-_DIGITS = re.compile(r"^\s*\d+\s*$")
 _EVENT_TYPES = frozenset(EVENT_TYPES)
 
 
@@ -63,78 +68,23 @@ class EventsRejected(ValidationError):
         self.errors = errors
 
 
-class InvalidEvent(Exception):
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
-        self.message = message
+def normalise_event(
+    raw: Any,
+    *,
+    known_agents: Mapping[int, str],
+    now: datetime,
+    limits: EventLimits | None = None,
+) -> EventRow:
+    """The usage_logs row for one raw event, or `InvalidEvent` naming the field.
 
-
-def _non_negative_int(value: Any, field: str) -> int:
-    if type(value) is int and 0 <= value <= MAX_INT:  # the common case, fast
-        return value
-    if value is None or value == "":
-        return 0
-    if isinstance(value, bool):
-        raise InvalidEvent(field, f"{field} must be a non-negative integer, not a boolean")
-    if isinstance(value, str) and _DIGITS.match(value):
-        value = int(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or value < 0:
-        raise InvalidEvent(field, f"{field} must be a non-negative integer, got {value!r}")
-    if value > MAX_INT:
-        raise InvalidEvent(field, f"{field} must be at most {MAX_INT}, got {value}")
-    return value
-
-
-def parse_timestamp(value: Any, *, now: datetime) -> datetime:
-    """Naive UTC from ISO 8601 text or a datetime (naive input means UTC); `now` is naive UTC.
-
-    Refuses unparseable values and times more than 5 minutes after `now`.
+    `now` is naive UTC; `limits` default to the settings (see core.analytics.validation).
     """
-    if value is None or value == "":
-        return now
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise InvalidEvent(
-                "created_at", f"created_at {value!r} is not an ISO 8601 timestamp"
-            ) from None
-    elif not isinstance(value, datetime):
-        raise InvalidEvent("created_at", f"created_at must be an ISO 8601 string, got {value!r}")
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    if value > now + MAX_FUTURE:
-        raise InvalidEvent(
-            "created_at",
-            f"created_at {value.isoformat()}Z is more than 5 minutes in the future",
-        )
-    return value
-
-
-def _text(value: Any, field: str, max_length: int) -> str:
-    if type(value) is not str:
-        if value is None:
-            return ""
-        if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise InvalidEvent(field, f"{field} must be a string, got {type(value).__name__}")
-        value = str(value)
-    value = value.strip()
-    if len(value) > max_length:
-        raise InvalidEvent(field, f"{field} must be at most {max_length} characters")
-    return value
-
-
-def normalise_event(raw: Any, *, known_agents: Mapping[int, str], now: datetime) -> EventRow:
-    """The usage_logs row for one raw event, or `InvalidEvent` naming the field."""
     if type(raw) is not dict and not isinstance(raw, Mapping):
         raise InvalidEvent("event", f"an event must be a JSON object, got {type(raw).__name__}")
     agent_id = raw.get("agent_id")
     if agent_id is None or agent_id == "":
         raise InvalidEvent("agent_id", "agent_id is required")
-    agent_id = _non_negative_int(agent_id, "agent_id")
+    agent_id = non_negative_int(agent_id, "agent_id")
     model = known_agents.get(agent_id)
     if model is None:
         raise InvalidEvent("agent_id", f"agent {agent_id} does not exist")
@@ -142,22 +92,22 @@ def normalise_event(raw: Any, *, known_agents: Mapping[int, str], now: datetime)
     if type(event_type) is not str or event_type not in _EVENT_TYPES:
         raise InvalidEvent(
             "event_type",
-            f"event_type must be one of {', '.join(EVENT_TYPES)}, got {event_type!r}",
+            f"event_type must be one of {', '.join(EVENT_TYPES)}, got {shown(event_type)}",
         )
     user = raw.get("user")
     if user is None:
         user = raw.get("user_id")
-    given_model = _text(raw.get("model_name"), "model_name", MAX_MODEL_LENGTH)
+    given_model = text_field(raw.get("model_name"), "model_name", MAX_MODEL_LENGTH)
     if not given_model:
         given_model = model if event_type == "executed" else None
     return EventRow(
         agent_id,
         event_type,
-        _text(user, "user", MAX_USER_LENGTH),
+        text_field(user, "user", MAX_USER_LENGTH),
         given_model,
-        _non_negative_int(raw.get("tokens_used"), "tokens_used"),
-        _non_negative_int(raw.get("execution_time_ms"), "execution_time_ms"),
-        parse_timestamp(raw.get("created_at"), now=now),
+        non_negative_int(raw.get("tokens_used"), "tokens_used"),
+        non_negative_int(raw.get("execution_time_ms"), "execution_time_ms"),
+        parse_timestamp(raw.get("created_at"), now=now, limits=limits),
     )
 
 
@@ -167,7 +117,7 @@ def candidate_agent_ids(events: Iterable[Any]) -> set[int]:
     for raw in events:
         if isinstance(raw, Mapping):
             with suppress(InvalidEvent):
-                ids.add(_non_negative_int(raw.get("agent_id"), "agent_id"))
+                ids.add(non_negative_int(raw.get("agent_id"), "agent_id"))
     return ids
 
 
@@ -187,9 +137,10 @@ def validate_events(
     rows: list[EventRow] = []
     errors: list[EventError] = []
     append = rows.append
+    limits = EventLimits.from_settings()
     for offset, raw in enumerate(events):
         try:
-            append(normalise_event(raw, known_agents=known_agents, now=now))
+            append(normalise_event(raw, known_agents=known_agents, now=now, limits=limits))
         except InvalidEvent as invalid:
             errors.append(EventError(first_index + offset, invalid.field, invalid.message))
     return rows, errors

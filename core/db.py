@@ -17,7 +17,7 @@ _engines: dict[str, Engine] = {}
 _factories: dict[tuple[Engine, bool], sessionmaker[Session]] = {}
 _lock = threading.Lock()
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 30_000  # the default of SQLITE_BUSY_TIMEOUT_MS in the settings
 
 
 def get_engine(url: str | None = None) -> Engine:
@@ -54,6 +54,8 @@ def _create_engine(url: str) -> Engine:
 
 
 def _configure_sqlite(engine: Engine) -> None:
+    busy_timeout_ms = int(get_settings().sqlite_busy_timeout_ms)
+
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
         # Let SQLAlchemy emit BEGIN itself so write transactions can BEGIN IMMEDIATE.
@@ -61,7 +63,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         # 64 MiB page cache (default 2 MiB): usage_logs' indexes at a million events no longer
         # thrash on random-order inserts, and range scans stay in memory.

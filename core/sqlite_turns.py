@@ -7,6 +7,7 @@ with two busy workers one can starve for hundreds of milliseconds. Waiting on a 
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,9 @@ try:
 except ImportError:  # not on POSIX: fall back to SQLite's own waiting
     fcntl = None  # type: ignore[assignment]
 
+log = logging.getLogger(__name__)
 _held = threading.local()
+_warned: set[str] = set()
 
 
 @lru_cache(maxsize=32)
@@ -45,7 +48,14 @@ def sqlite_write_turn(url: str) -> Iterator[None]:
         finally:
             _held.depth -= 1
         return
-    with open(lock_path, "a") as handle:
+    try:
+        handle = open(lock_path, "a")  # noqa: SIM115  (closed below)
+    except OSError as error:
+        # The turn only makes waiting fair; SQLite's own locking still keeps writes correct.
+        _warn_once(lock_path, error)
+        yield
+        return
+    with handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         _held.depth = 1
         try:
@@ -53,3 +63,14 @@ def sqlite_write_turn(url: str) -> Iterator[None]:
         finally:
             _held.depth = 0
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _warn_once(lock_path: str, error: OSError) -> None:
+    if lock_path not in _warned:
+        _warned.add(lock_path)
+        log.warning(
+            "cannot open the SQLite writer lock %s (%s); writers fall back to SQLite's own "
+            "waiting — make the file writable by the server's user",
+            lock_path,
+            error.strerror or type(error).__name__,
+        )

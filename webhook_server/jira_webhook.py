@@ -7,6 +7,8 @@ import json
 from flask import Blueprint, Response, request
 
 from core.jira.inbox import Verdict, handle_delivery
+from webhook_server.errors import RETRY_AFTER_SECONDS
+from webhook_server.guard import read_body
 
 bp = Blueprint("jira_webhook", __name__)
 
@@ -21,7 +23,7 @@ HTTP_STATUS = {
 
 @bp.post("/api/jira/webhook")
 def jira_webhook() -> Response:
-    body = request.get_data(cache=False)  # 413 above MAX_CONTENT_LENGTH
+    body = read_body()  # 413 above MAX_CONTENT_LENGTH, chunked or not; the HMAC comes first
     receipt = handle_delivery(
         body=body,
         signature=request.headers.get("X-Hub-Signature"),
@@ -37,5 +39,5 @@ def jira_webhook() -> Response:
         json.dumps(document), HTTP_STATUS[receipt.verdict], mimetype="application/json"
     )
     if receipt.verdict == Verdict.UNAVAILABLE:
-        response.headers["Retry-After"] = "5"
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from core.config import get_settings
+from core.errors import ValidationError
 
 if TYPE_CHECKING:
     from core.analytics.events import EventRow
@@ -151,6 +152,31 @@ def text_field(value: Any, field: str, max_length: int) -> str:
     return value
 
 
+def rollup_day(value: Any, *, field: str = "date") -> date:
+    """A day to roll up, from YYYY-MM-DD text or a date, within the accepted event range.
+
+    Raises core.errors.ValidationError naming `field` (the CLI and HTTP answer 422 / exit 1).
+    """
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(value.strip() if isinstance(value, str) else "")
+        except ValueError:
+            raise ValidationError(
+                f"{field} {shown(value)} is not YYYY-MM-DD", field=field
+            ) from None
+    limits = EventLimits.from_settings()
+    latest = (datetime.now(UTC).replace(tzinfo=None) + limits.max_future).date()
+    if not limits.earliest.date() <= value <= latest:
+        raise ValidationError(
+            f"{field} {value.isoformat()} is outside {limits.earliest.date().isoformat()} … "
+            f"{latest.isoformat()}, the range events may have",
+            field=field,
+        )
+    return value
+
+
 def validate_event(
     raw: Any,
     *,
@@ -178,6 +204,7 @@ __all__ = [
     "InvalidEvent",
     "non_negative_int",
     "parse_timestamp",
+    "rollup_day",
     "shown",
     "text_field",
     "validate_event",

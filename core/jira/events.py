@@ -53,8 +53,20 @@ def summarise(payload: Any) -> EventSummary:
     return EventSummary(
         str(payload.get("webhookEvent"))[:64] if payload.get("webhookEvent") else None,
         str(issue.get("key"))[:32] if issue.get("key") else None,
-        int(timestamp) if isinstance(timestamp, int | float) else None,
+        _timestamp_ms(timestamp),
     )
+
+
+MAX_TIMESTAMP_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z
+
+
+def _timestamp_ms(value: Any) -> int | None:
+    """Jira's `timestamp` (ms since the epoch) when it is a usable number, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if not 0 <= value <= MAX_TIMESTAMP_MS:  # also False for NaN
+        return None
+    return int(value)
 
 
 def apply_event(session: Session, *, payload: dict[str, Any]) -> Outcome:

@@ -16,6 +16,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from core import jsonbody
 from core.background import run_soon
 from core.config import get_settings
 from core.db import get_engine, session_scope
@@ -237,9 +238,9 @@ _FINISH_EVENT = (
 
 def _parse(body: bytes) -> tuple[dict[str, Any], str | None]:
     try:
-        payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return {}, "body is not JSON"
+        payload = jsonbody.loads(body)  # strict, and never RecursionError on deep nesting
+    except jsonbody.JSONRejected as rejected:
+        return {}, f"body is not JSON ({rejected.reason})"
     if not isinstance(payload, dict):
         return {}, "body is not a JSON object"
     return payload, None

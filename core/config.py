@@ -99,7 +99,11 @@ def normalise_database_url(url: str) -> str:
         url += ("&" if "?" in url else "?") + "charset=utf8mb4"
     if url.startswith("postgres://") or url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and ":memory:" not in url:
+    if (
+        url.startswith("sqlite:///")
+        and not url.startswith(("sqlite:////", "sqlite:///file:"))  # file: URIs are left as given
+        and ":memory:" not in url
+    ):
         relative = url[len("sqlite:///") :]
         url = "sqlite:///" + str(PROJECT_ROOT / relative)
     return url

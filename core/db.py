@@ -44,13 +44,18 @@ def _create_engine(url: str) -> Engine:
     parsed = make_url(url)
     echo = get_settings().sql_echo
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and parsed.database != ":memory:" and not _is_uri(parsed.database):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         # No pre-ping: a file cannot drop the connection, and the ping cost every checkout.
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
         _configure_sqlite(engine)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True, pool_recycle=3600)
+
+
+def _is_uri(database: str) -> bool:
+    """`sqlite:///file:/path/db?mode=ro&uri=true`: an SQLite URI filename (e.g. read-only)."""
+    return database.startswith("file:")
 
 
 def _configure_sqlite(engine: Engine) -> None:

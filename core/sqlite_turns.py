@@ -31,6 +31,8 @@ def _lock_path(url: str) -> str | None:
     database = parsed.database or ""
     if fcntl is None or parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
         return None
+    if database.startswith("file:"):  # an SQLite URI filename: file:/path/db
+        database = database[len("file:") :]
     return f"{database}.writers"
 
 

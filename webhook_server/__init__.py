@@ -25,11 +25,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
 
-    from webhook_server import analytics, errors, health, jira_webhook
+    from webhook_server import analytics, errors, health, jira_webhook, openapi
 
     app.register_blueprint(health.bp)
     app.register_blueprint(jira_webhook.bp)
     app.register_blueprint(analytics.bp)
+    app.register_blueprint(openapi.bp)
     errors.register(app)
     _serve_requests_before_background_work(app)
 

@@ -188,7 +188,7 @@ def http_ingest(url: str, agent_ids: list[int], n: int) -> float:
     with session_scope(url, write=True) as session:
         token = auth.create_api_token(session, name="bench").token
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url}
+    env = {**os.environ, "DATABASE_URL": url, "GUNICORN_ACCESS_LOG": ""}  # gunicorn.conf.py
     server = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("gunicorn")),

@@ -225,3 +225,21 @@ def test_webhook_timestamps_out_of_range_are_stored_not_500(
     response = _signed(client, body, delivery)
     assert response.status_code == status
     assert _webhook_rows()[delivery].event_timestamp_ms == stored_ms
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"webhookEvent": ' + b"[" * 900 + b"]" * 900 + b"}",
+        b'{"webhookEvent": "jira:issue_updated", "issue": {"key": '
+        + b"[" * 900
+        + b"]" * 900
+        + b"}}",
+    ],
+)
+def test_webhook_fields_nested_deeply_are_stored_not_500(client, monkeypatch, payload):
+    monkeypatch.setenv("JIRA_WEBHOOK_SECRET", SECRET)
+    reset_settings()
+    response = _signed(client, payload, "nested-field")
+    assert response.status_code in (200, 400)
+    assert "nested-field" in _webhook_rows()

@@ -43,7 +43,7 @@ class Calibration:
 
 # Measured on ../shared/eval/queries_dev.csv (3,000 queries, 199 agents); see docs/search.md.
 CALIBRATIONS = {
-    "tfidf": Calibration(no_match=0.05, good=0.2, strong=0.3),
+    "tfidf": Calibration(no_match=0.10, good=0.18, strong=0.27),
     "sentence-transformers": Calibration(no_match=0.15, good=0.4, strong=0.5),
 }
 

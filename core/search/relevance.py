@@ -44,7 +44,7 @@ class Calibration:
 # Measured on ../shared/eval/queries_dev.csv (3,000 queries, 199 agents); see docs/search.md.
 CALIBRATIONS = {
     "tfidf": Calibration(no_match=0.10, good=0.18, strong=0.27),
-    "sentence-transformers": Calibration(no_match=0.15, good=0.4, strong=0.5),
+    "sentence-transformers": Calibration(no_match=0.14, good=0.22, strong=0.32),
 }
 
 # Agents people can use now; at equal relevance they come first.

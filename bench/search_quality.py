@@ -35,6 +35,11 @@ def main() -> int:
     parser.add_argument("--out", required=True, type=Path, help="rankings, JSON lines")
     parser.add_argument("--backend", choices=["tfidf", "sentence-transformers"], default=None)
     parser.add_argument("--limit-queries", type=int, help="only the first N queries")
+    parser.add_argument(
+        "--status-boosts",
+        default="0,0.05,0.1,0.2",
+        help="SEARCH_STATUS_BOOST values to compare on randomly assigned statuses",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="ar_search_quality_") as folder:
@@ -86,16 +91,14 @@ def run(args: argparse.Namespace) -> int:
     if backend == "sentence-transformers":
         # Batch-encode the queries once (search_agents then finds them in its query cache).
         get_semantic_embedder().prime_queries([row["query"].strip() for row in queries])
-    rankings = []
-    with session_scope() as session:
-        for row in queries:
-            try:
-                hits = search_agents(session, query=row["query"], limit=TOP)
-            except DomainError as error:
-                print(f"query refused ({error}): {row['query'][:60]!r}", file=sys.stderr)
-                hits = []
-            rankings.append([slug_of[hit.id] for hit in hits])
+    runs = run_queries(session_scope, search_agents, DomainError, queries)
+    rankings = [[slug_of[hit.id] for hit in hits] for hits in runs]
     query_seconds = time.perf_counter() - started
+    gold = [row["slug"] for row in queries]
+    found = calibrate(runs, gold, slug_of)
+    by_status = status_aware(
+        session_scope, search_agents, DomainError, queries, gold, slug_of, args
+    )
     dispose_engines()
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +106,6 @@ def run(args: argparse.Namespace) -> int:
         for row, ranked in zip(queries, rankings, strict=True):
             out.write(json.dumps({"query": row["query"], "ranked": ranked}) + "\n")
 
-    gold = [row["slug"] for row in queries]
     results = {f"search_agents ({backend})": metrics(rankings, gold)}
     for name, ranked in plain_tfidf_baselines(agents, queries).items():
         results[name] = metrics(ranked, gold)
@@ -112,8 +114,122 @@ def run(args: argparse.Namespace) -> int:
         f"\n{len(agents)} agents created in {load_seconds:.1f} s; {len(queries)} queries in "
         f"{query_seconds:.1f} s ({1000 * query_seconds / max(len(queries), 1):.1f} ms/query)"
     )
-    save(backend, args, results, load_seconds, query_seconds, len(agents), len(queries))
+    print_calibration(found)
+    print_status_table(by_status)
+    extra = {"calibration": found, "status_aware": by_status}
+    save(backend, args, results, load_seconds, query_seconds, len(agents), len(queries), extra)
     return 0
+
+
+def run_queries(session_scope, search_agents, domain_error, queries):  # noqa: ANN001, ANN201
+    """Every query through search_agents; a refused query counts as no hits."""
+    runs = []
+    with session_scope() as session:
+        for row in queries:
+            try:
+                runs.append(search_agents(session, query=row["query"], limit=TOP))
+            except domain_error as error:
+                print(f"query refused ({error}): {row['query'][:60]!r}", file=sys.stderr)
+                runs.append([])
+    return runs
+
+
+def calibrate(runs, gold, slug_of) -> dict:  # noqa: ANN001
+    """The relevance bands from the best hit of each dev query (see core/search/relevance.py).
+
+    P(best hit is the right agent | its similarity) is fitted by isotonic regression (monotone,
+    no shape assumed). strong / good: the lowest similarity where that probability reaches
+    0.7 / 0.4. no_match: the 1st percentile of the best hit's similarity over the queries whose
+    best hit was right (99 % of right answers stay at or above it).
+    """
+    import numpy as np
+    from sklearn.isotonic import IsotonicRegression
+
+    pairs = zip(runs, gold, strict=True)
+    best = [(hits[0].similarity, slug_of[hits[0].id] == right) for hits, right in pairs if hits]
+    similarity = np.array([s for s, _ in best])
+    right = np.array([r for _, r in best], dtype=float)
+    probability = IsotonicRegression(out_of_bounds="clip").fit(similarity, right)
+    grid = np.linspace(0.0, 1.0, 1001)
+    fitted = probability.predict(grid)
+
+    def lowest_with(target: float) -> float:
+        ok = np.flatnonzero(fitted >= target)
+        return round(float(grid[ok[0]]), 3) if len(ok) else 1.0
+
+    correct = similarity[right.astype(bool)]
+    no_match = round(float(np.percentile(correct, 1)), 3) if len(correct) else 0.0
+    return {
+        "strong": lowest_with(0.7),
+        "good": lowest_with(0.4),
+        "no_match": no_match,
+        "queries_below_no_match": round(float((similarity < no_match).mean()), 4),
+        "best_hit_right": round(float(right.mean()), 4),
+        "p_right_at": {
+            f"{s:.2f}": round(float(probability.predict([s])[0]), 3)
+            for s in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+        },
+    }
+
+
+def status_aware(session_scope, search_agents, domain_error, queries, gold, slug_of, args) -> dict:  # noqa: ANN001, E501
+    """Assign statuses at random (seeded), then compare SEARCH_STATUS_BOOST values.
+
+    Plain relevance (MRR@10 of the labelled agent whatever its status) beside what the boost
+    is for: how often the best hit is usable (approved or production), and MRR@10 over the
+    queries whose labelled agent is usable.
+    """
+    import random
+
+    from sqlalchemy import update
+
+    from core.config import reset_settings
+    from core.models import Agent, AgentStatus
+    from core.search.relevance import USABLE
+
+    rng = random.Random(13)
+    status_of = {agent_id: rng.choice(list(AgentStatus)) for agent_id in slug_of}
+    with session_scope(write=True) as session:
+        for agent_id, status in status_of.items():
+            session.execute(update(Agent).where(Agent.id == agent_id).values(status=status))
+    usable_slugs = {slug_of[i] for i, status in status_of.items() if status in USABLE}
+    figures = {}
+    for boost in [float(b) for b in args.status_boosts.split(",")]:
+        os.environ["SEARCH_STATUS_BOOST"] = str(boost)
+        reset_settings()
+        runs = run_queries(session_scope, search_agents, domain_error, queries)
+        ranked = [[slug_of[hit.id] for hit in hits] for hits in runs]
+        usable_gold = [i for i, right in enumerate(gold) if right in usable_slugs]
+        figures[str(boost)] = metrics(ranked, gold) | {
+            "usable_top1": round(
+                sum(bool(r) and r[0] in usable_slugs for r in ranked) / max(len(ranked), 1), 4
+            ),
+            "mrr@10_usable_gold": metrics(
+                [ranked[i] for i in usable_gold], [gold[i] for i in usable_gold]
+            )["mrr@10"],
+        }
+    os.environ.pop("SEARCH_STATUS_BOOST", None)
+    reset_settings()
+    return figures
+
+
+def print_calibration(found: dict) -> None:
+    print(
+        f"\ncalibration (best hit per dev query): strong >= {found['strong']}, "
+        f"good >= {found['good']}, no good match < {found['no_match']} "
+        f"({found['queries_below_no_match']:.1%} of dev queries; best hit right for "
+        f"{found['best_hit_right']:.1%}; P(right | similarity) {found['p_right_at']})"
+    )
+
+
+def print_status_table(figures: dict) -> None:
+    print("\nstatus-aware ranking, statuses assigned at random (seed 13):")
+    print("boost  top-1  recall@5  MRR@10  usable top-1  MRR@10 (usable right agent)")
+    for boost, f in figures.items():
+        print(
+            f"{float(boost):<5.2f}  {f['top1']:.3f}  {f['recall@5']:.3f}     {f['mrr@10']:.3f}   "
+            f"{f['usable_top1']:.3f}         {f['mrr@10_usable_gold']:.3f}"
+        )
 
 
 def plain_tfidf_baselines(agents: list[dict], queries: list[dict]) -> dict[str, list[list[str]]]:
@@ -167,7 +283,7 @@ def print_table(results: dict[str, dict[str, float]]) -> None:
         )
 
 
-def save(backend, args, results, load_seconds, query_seconds, n_agents, n_queries) -> None:  # noqa: ANN001
+def save(backend, args, results, load_seconds, query_seconds, n_agents, n_queries, extra) -> None:  # noqa: ANN001, E501
     path = ROOT / "bench" / "results" / f"search_quality_{backend}.json"
     path.write_text(
         json.dumps(
@@ -179,8 +295,10 @@ def save(backend, args, results, load_seconds, query_seconds, n_agents, n_querie
                 "queries": n_queries,
                 "load_seconds": round(load_seconds, 2),
                 "query_seconds": round(query_seconds, 2),
+                "load_average": list(os.getloadavg()),
                 "results": results,
-            },
+            }
+            | extra,
             indent=2,
         )
         + "\n"

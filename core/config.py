@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     search_refit_ratio: float = Field(default=0.1, gt=0.0, le=1.0)
     # pgvector HNSW candidate list size per query (higher: better recall, slower).
     search_hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
+    # Status-aware order: approved and production agents rank by similarity x (1 + boost).
+    search_status_boost: float = Field(default=0.1, ge=0.0, le=1.0)
     # Never let Hugging Face libraries reach the network; models come from disk.
     hf_hub_offline: bool = True
 

@@ -27,6 +27,15 @@ def _rows(session, hits: Iterable[Any]) -> list[dict[str, Any]]:  # noqa: ANN001
     return rows
 
 
+# What people can use now: the page shows these unless the Status filter asks for others.
+DEFAULT_STATUSES = ["approved", "production"]
+
+
+def no_match_threshold() -> float:
+    """The calibrated similarity below which a hit is "no good match" (docs/search.md)."""
+    return round(float(core_search.no_match_threshold()), 2)
+
+
 def search(
     *, query: str, min_similarity: float, limit: int, statuses: list[str]
 ) -> list[dict[str, Any]]:

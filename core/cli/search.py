@@ -30,13 +30,18 @@ def register(subparsers) -> None:  # noqa: ANN001
         "--limit", type=int, help="how many results (1-100; default 10, 5 with --similar)"
     )
     search.add_argument(
-        "--min-similarity", type=float, default=0.0, help="drop results below this (0-1)"
+        "--min-similarity",
+        type=float,
+        default=0.0,
+        help="drop results below this (0-1); results below the calibrated no-good-match "
+        "threshold are labelled relevance 'none' (docs/search.md)",
     )
     search.add_argument(
         "--status",
         choices=[s.value for s in AgentStatus],
         action="append",
-        help="only agents in this status (repeatable)",
+        help="only agents in this status (repeatable; default: every status, approved and "
+        "production first at equal relevance)",
     )
     search.add_argument(
         "--reembed",
@@ -74,7 +79,7 @@ def _handle(args: argparse.Namespace) -> int:
     if args.json:
         print_json(rows)
     else:
-        print_table(rows, ["id", "name", "similarity", "status"])
+        print_table(rows, ["id", "name", "similarity", "relevance", "status"])
     return 0
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 import numpy as np
+from pgvector.psycopg.vector import register_vector_info
+from psycopg.types import TypeInfo
 from sqlalchemy import bindparam, text
 from sqlalchemy.orm import Session
 
@@ -35,6 +37,7 @@ def is_available(session: Session) -> bool:
 def forget_availability() -> None:
     """Check again next time (tests that migrate a fresh database)."""
     _available.clear()
+    _types.clear()
 
 
 def literal(vector: np.ndarray) -> str:
@@ -81,24 +84,62 @@ def delete(session: Session, agent_ids: Iterable[int] | None = None) -> None:
 def nearest(
     session: Session, *, vector: np.ndarray, model: str, k: int, ef_search: int | None = None
 ) -> list[tuple[int, float]]:
-    """The `k` approximate nearest agents by cosine, as (agent_id, cosine similarity)."""
-    _set_ef_search(session, max(ef_search or get_settings().search_hnsw_ef_search, k))
-    rows = session.execute(
-        text(
-            f"SELECT agent_id, embedding <=> CAST(:q AS vector) AS distance FROM {TABLE} "
-            "WHERE model = :model ORDER BY embedding <=> CAST(:q AS vector) LIMIT :k"
-        ),
-        {"q": literal(vector), "model": model, "k": k},
-    ).all()
-    return [(row.agent_id, 1.0 - float(row.distance)) for row in rows]
+    """The `k` approximate nearest agents by cosine, as (agent_id, cosine similarity), best first.
+
+    The query path is one round trip in the common case: the vector travels in pgvector's
+    binary format (no text formatting or parsing), the statement is prepared on the server
+    (psycopg `prepare=True`; `k` is inlined so each plan keeps its LIMIT), and
+    `hnsw.ef_search` plus `hnsw.iterative_scan` are set per transaction only when they change
+    (`SET LOCAL`; iterative scan keeps `k` results when the model filter drops candidates).
+    """
+    ef = max(ef_search or get_settings().search_hnsw_ef_search, k)
+    _set_scan(session, ef)
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        register_vector_info(cursor, _vector_type(session, raw))
+        cursor.execute(
+            _NEAREST.format(k=int(k)), {"q": _vector(vector), "model": model}, prepare=True
+        )
+        rows = cursor.fetchall()
+    # relaxed_order may return neighbours slightly out of order; order them exactly here.
+    return sorted(
+        ((agent_id, 1.0 - float(distance)) for agent_id, distance in rows),
+        key=lambda pair: -pair[1],
+    )
 
 
-def _set_ef_search(session: Session, ef: int) -> None:
-    """SET LOCAL hnsw.ef_search, once per transaction (it ends with the transaction)."""
+_NEAREST = (
+    f"SELECT agent_id, embedding <=> %(q)b AS distance FROM {TABLE} "
+    "WHERE model = %(model)s ORDER BY embedding <=> %(q)b LIMIT {k}"
+)
+_types: dict[str, TypeInfo] = {}
+
+
+def _vector(vector: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(vector, dtype=np.float32)
+
+
+def _vector_type(session: Session, raw) -> TypeInfo:  # noqa: ANN001
+    """pgvector's `vector` type, looked up once per database."""
+    key = session.get_bind().url.render_as_string(hide_password=False)
+    info = _types.get(key)
+    if info is None:
+        info = _types[key] = TypeInfo.fetch(raw, "vector")
+    return info
+
+
+def _set_scan(session: Session, ef: int) -> None:
+    """SET LOCAL the HNSW scan settings, once per transaction (they end with it)."""
     transaction = session.get_transaction()
     if session.info.get("hnsw_transaction") is transaction and session.info.get("hnsw_ef") == ef:
         return
-    session.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(ef)})
+    session.execute(
+        text(
+            "SELECT set_config('hnsw.ef_search', :ef, true), "
+            "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+        ),
+        {"ef": str(ef)},
+    )
     session.info["hnsw_transaction"] = transaction
     session.info["hnsw_ef"] = ef
 

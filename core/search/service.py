@@ -16,6 +16,7 @@ from core.search import pgvector_index
 from core.search.index_state import read_version
 from core.search.indexing import load_fit
 from core.search.memory_index import Snapshot, memory_index_for
+from core.search.relevance import Relevance, calibration, ranking_scores
 from core.search.semantic import get_semantic_embedder, semantic_enabled
 from core.search.text import agent_document
 
@@ -36,6 +37,7 @@ class SearchHit:
     name: str
     status: str
     similarity: float
+    relevance: Relevance = Relevance.WEAK
 
     def to_dict(self) -> dict:
         return {
@@ -43,7 +45,13 @@ class SearchHit:
             "name": self.name,
             "similarity": round(self.similarity, 4),
             "status": self.status,
+            "relevance": self.relevance.value,
         }
+
+
+def no_match_threshold() -> float:
+    """The similarity below which a hit is "no good match" for the configured backend."""
+    return calibration(get_settings().embedding_backend).no_match
 
 
 def search_agents(
@@ -54,7 +62,11 @@ def search_agents(
     min_similarity: float = 0.0,
     statuses: Iterable[AgentStatus | str] | None = None,
 ) -> list[SearchHit]:
-    """Agents whose text best matches `query`, similarity in [0, 1], best first."""
+    """Agents whose text best matches `query`, similarity in [0, 1], best first.
+
+    At equal relevance approved and production agents come first (SEARCH_STATUS_BOOST);
+    each hit carries a relevance label calibrated for the backend (`core.search.relevance`).
+    """
     text = _clean_query(query)
     _check_limit(limit)
     _check_threshold(min_similarity)
@@ -177,10 +189,17 @@ def _hits(
     *,
     exclude: int | None,
 ) -> list[SearchHit]:
-    """The best `limit` live agents passing the filters (deleted ones drop out here)."""
+    """The best `limit` live agents passing the filters (deleted ones drop out here).
+
+    Candidates are read best-first in chunks and ordered by the status-aware key; reading
+    stops once `limit` of them beat anything an unread (lower-similarity) agent could reach.
+    """
     scores = np.clip(scores, 0.0, 1.0)
     floor = max(min_similarity - 1e-6, 0.0)
-    hits: list[SearchHit] = []
+    settings = get_settings()
+    boost = settings.search_status_boost
+    labels = calibration(settings.embedding_backend)
+    found: list[tuple[float, int, SearchHit]] = []
     chunk = max(4 * limit + 1, 50)
     for positions in _ranked(scores, floor, chunk):
         for start in range(0, len(positions), max(chunk, 500)):
@@ -189,20 +208,23 @@ def _hits(
             query = select(Agent.id, Agent.name, Agent.status).where(Agent.id.in_(ids))
             if statuses:
                 query = query.where(Agent.status.in_(statuses))
-            found = {row.id: row for row in session.execute(query)}
+            rows = {row.id: row for row in session.execute(query)}
             for p, agent_id in zip(part, ids, strict=True):
-                row = found.get(agent_id)
-                if row is None or agent_id == exclude:
-                    continue
+                row = rows.get(agent_id)
                 similarity = float(scores[p])
-                if similarity < min_similarity:
-                    return hits
-                hits.append(
-                    SearchHit(agent_id, row.name, AgentStatus(row.status).value, similarity)
+                if row is None or agent_id == exclude or similarity < min_similarity:
+                    continue
+                status = AgentStatus(row.status)
+                key = ranking_scores([similarity], [status], boost=boost)[0]
+                hit = SearchHit(
+                    agent_id, row.name, status.value, similarity, labels.label(similarity)
                 )
-                if len(hits) == limit:
-                    return hits
-    return hits
+                found.append((key, len(found), hit))
+            found.sort(key=lambda item: (-item[0], item[1]))
+            unread_best = float(scores[part[-1]]) * (1.0 + boost)
+            if len(found) >= limit and found[limit - 1][0] >= unread_best:
+                return [hit for _, _, hit in found[:limit]]
+    return [hit for _, _, hit in found[:limit]]
 
 
 def _clean_query(query: str) -> str:

@@ -16,12 +16,28 @@ if not search_data.available():
     st.info("Semantic search is not configured yet.", icon=":material/info:")
     st.stop()
 
+RELEVANCE_BADGE = {"strong": "green", "good": "blue", "weak": "orange", "none": "gray"}
+no_match = search_data.no_match_threshold()
+
 with st.form("search"):
     query = st.text_input("What should the agent do?", placeholder="summarise support tickets")
     left, middle, right = st.columns(3)
-    threshold = left.slider("Minimum similarity", 0.0, 1.0, 0.0, 0.05)
+    threshold = left.slider(
+        "Minimum similarity",
+        0.0,
+        1.0,
+        no_match,
+        0.01,
+        help=f"Below {no_match:.2f} a result is no good match (calibrated, see docs/search.md).",
+    )
     limit = middle.number_input("Limit", min_value=1, max_value=100, value=10)
-    statuses = right.multiselect("Status", [s.value for s in AgentStatus])
+    statuses = right.multiselect(
+        "Status",
+        [s.value for s in AgentStatus],
+        default=search_data.DEFAULT_STATUSES,
+        help="Approved and production agents by default; add draft, pending or rejected to "
+        "see those too, or clear the filter for every status.",
+    )
     searched = st.form_submit_button("Search", type="primary", icon=":material/search:")
 
 if searched:
@@ -35,15 +51,21 @@ if args and args[0].strip():
             query=args[0], min_similarity=args[1], limit=args[2], statuses=list(args[3])
         )
     if attempt.ok and not results:
-        st.info("No agent is similar enough; lower the threshold or rephrase.")
+        st.info(
+            f"No good match for “{args[0]}”. Rephrase, lower the minimum similarity, "
+            "or add other statuses."
+        )
     elif attempt.ok:
-        st.caption(f"{len(results)} result(s) for “{args[0]}”")
+        shown = ", ".join(args[3]) if args[3] else "all"
+        st.caption(f"{len(results)} result(s) for “{args[0]}” · status: {shown}")
         for item in results:
             with st.container(border=True):
                 title, score = st.columns([4, 1])
                 title.markdown(f"**#{item['id']} {item['name']}** · {item['status']}")
                 title.caption(f"owner {item.get('owner', '—')}")
                 score.metric("Similarity", f"{item['similarity']:.2f}")
+                relevance = item.get("relevance", "weak")
+                score.badge(f"{relevance} match", color=RELEVANCE_BADGE.get(relevance, "gray"))
                 if item.get("description"):
                     st.caption(item["description"][:300])
                 open_col, similar_col = st.columns([1, 1])

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from core import auth
+from core import auth, registry
 from core.db import session_scope
+from core.models import Source
 from dashboard import search_data
 from tests.dashboard.conftest import PEOPLE, button, go, log_in, messages
 
@@ -35,11 +36,15 @@ def test_overview_counts_statuses_and_lists_activity(dash_db, add_agent):
 
 def test_search_page_finds_by_meaning_and_shows_similar_agents(dash_db, add_agent):
     tickets = add_agent(name="Ticket summariser")
-    add_agent(
+    triage = add_agent(
         name="Support triage",
         description="Triages customer support tickets and summarises them for agents",
         submit=True,
     )
+    with session_scope(dash_db, write=True) as session:
+        registry.approve_agent(
+            session, agent_id=triage, actor_email=PEOPLE["approver"], source=Source.CLI
+        )
     add_agent(name="Invoice checker", description="Checks supplier invoices against orders")
     at = go(log_in(PEOPLE["analyst"]), "search")
     assert not at.exception
@@ -49,24 +54,30 @@ def test_search_page_finds_by_meaning_and_shows_similar_agents(dash_db, add_agen
     button(at, "Search").click().run()
     assert "Type what you are looking for first." in messages(at.warning)
 
+    # By default: approved and production agents only, above the calibrated threshold.
+    assert at.multiselect[0].value == ["approved", "production"]
+    assert at.slider[0].value == search_data.no_match_threshold() > 0
     at.text_input[0].input("summarise customer support tickets")
     button(at, "Search").click().run()
     assert not at.exception
     found = [m.value for m in at.markdown if m.value.startswith("**#")]
-    assert found[0].startswith(("**#1 Ticket summariser", "**#2 Support triage"))
-    assert not any("Invoice checker" in f for f in found[:2])
+    assert found == [f"**#{triage} Support triage** · approved"]
     assert f"owner {PEOPLE['developer']}" in messages(at.caption)
+    assert any("match]" in m.value and "-badge[" in m.value for m in at.markdown)
 
-    at.multiselect[0].select("pending")
+    at.multiselect[0].select("draft")
     button(at, "Search").click().run()
     found = [m.value for m in at.markdown if m.value.startswith("**#")]
-    assert found == ["**#2 Support triage** · pending"]
+    assert {f[:4] for f in found[:2]} == {f"**#{tickets}", f"**#{triage}"}
+    assert not any("Invoice checker" in f for f in found[:2])
 
-    at.multiselect[0].unselect("pending")
-    at.slider[0].set_value(1.0)
+    at.text_input[0].input("qwzx blorp")
     button(at, "Search").click().run()
-    assert "No agent is similar enough; lower the threshold or rephrase." in messages(at.info)
+    assert not [m.value for m in at.markdown if m.value.startswith("**#")]
+    assert any(m.startswith("No good match for “qwzx blorp”") for m in messages(at.info))
 
+    at.text_input[0].input("summarise customer support tickets")
+    at.multiselect[0].set_value([])
     at.slider[0].set_value(0.0)
     button(at, "Search").click().run()
     next(b for b in at.button if b.key == f"similar_{tickets}").click().run()

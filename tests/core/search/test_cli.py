@@ -54,7 +54,7 @@ def test_similar_and_table_output(two_agents, capsys) -> None:  # noqa: ANN001
     assert [row["id"] for row in json.loads(capsys.readouterr().out)] == [two_agents[1]]
     assert main(["search", "invoices"]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["ID", "NAME", "SIMILARITY", "STATUS"]
+    assert out.splitlines()[0].split() == ["ID", "NAME", "SIMILARITY", "RELEVANCE", "STATUS"]
     assert "Invoice Clerk" in out.splitlines()[1]
 
 

@@ -126,3 +126,37 @@ def test_hnsw_recall_against_exact_search(pgvector_url) -> None:  # noqa: ANN001
             found = {i for i, _ in pgvector_index.nearest(session, vector=query, model="m", k=10)}
             recalls.append(len(found & exact) / 10)
     assert np.mean(recalls) >= 0.95
+
+
+def test_filtered_nearest_still_returns_k_in_order(pgvector_url) -> None:  # noqa: ANN001
+    """Most close neighbours belong to another model: the iterative scan keeps k results."""
+    rng = np.random.default_rng(11)
+    query = rng.normal(size=384)
+    query /= np.linalg.norm(query)
+    near = query + 0.3 * rng.normal(size=(300, 384))  # all close to the query
+    far = rng.normal(size=(30, 384))  # the ones of the wanted model are far away
+    vectors = np.vstack([near, far])
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+    models = ["other"] * len(near) + ["m"] * len(far)
+    with session_scope(pgvector_url, write=True) as session:
+        owner = auth.create_user(session, email="bulk@example.com", name="B", role=Role.DEVELOPER)
+        session.execute(
+            text(
+                "INSERT INTO agent_configs (id, owner_id, name, description, model, "
+                "system_prompt, tools, code, status, version, created_at, updated_at) "
+                "SELECT g, :owner, 'a' || g, 'd', 'm', '', '[]', '', 'draft', 1, now(), now() "
+                "FROM generate_series(1, :n) g"
+            ),
+            {"owner": owner.id, "n": len(vectors)},
+        )
+        pgvector_index.upsert(
+            session, [(i + 1, m, v) for i, (m, v) in enumerate(zip(models, vectors, strict=True))]
+        )
+    with session_scope(pgvector_url) as session:
+        session.execute(text("SET LOCAL enable_seqscan = off"))  # the HNSW path, not a scan
+        hits = pgvector_index.nearest(session, vector=query, model="m", k=10, ef_search=10)
+    wanted = np.flatnonzero(np.array(models) == "m")
+    exact = wanted[np.argsort(-(vectors[wanted] @ query))][:10] + 1
+    assert [agent_id for agent_id, _ in hits] == exact.tolist()
+    similarities = [s for _, s in hits]
+    assert similarities == sorted(similarities, reverse=True)

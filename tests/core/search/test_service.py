@@ -45,7 +45,7 @@ def test_finds_the_agent_that_does_the_job(catalogue) -> None:  # noqa: ANN001
     similarities = [hit.similarity for hit in hits]
     assert similarities == sorted(similarities, reverse=True)
     assert all(0.0 < s <= 1.0 for s in similarities)
-    assert hits[0].to_dict().keys() == {"id", "name", "similarity", "status"}
+    assert hits[0].to_dict().keys() == {"id", "name", "similarity", "status", "relevance"}
 
 
 def test_stemming_and_partial_words_match(catalogue) -> None:  # noqa: ANN001

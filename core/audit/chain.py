@@ -42,7 +42,18 @@ CHAIN_SELECT = text(
     " content_hash, prev_hash, row_hash FROM agent_status_history"
 )
 
-encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+try:  # the C encoder, built once (JSONEncoder.encode builds one per call: 2x slower here)
+    from json.encoder import c_encode_basestring, c_make_encoder
+
+    _c_encode = c_make_encoder(None, None, c_encode_basestring, None, ":", ",", False, False, True)
+
+    def encode(fields: Sequence[Any]) -> str:
+        """Compact JSON array of str/int/None values (what `_json.encode` gives, faster)."""
+        return "".join(_c_encode(fields, 0))
+
+except ImportError:  # pragma: no cover - CPython ships the C accelerator
+    encode = _json.encode
 
 
 def stamp(value: datetime | str) -> str:

@@ -48,12 +48,16 @@ def verify_chain(connection: Connection) -> ChainReport:
     rows = stream_rows(connection)
     for row in rows:
         row_id, created, prev_hash, row_hash = row[0], row[8], row[10], row[11]
-        if type(created) is not str or len(created) != 26:
-            created = stamp(created)
+        # SQLite hands back the stored text, already canonical: hash the row's first ten
+        # values as they are; other drivers give datetimes, formatted by `stamp`.
+        fields = (
+            row[:10]
+            if type(created) is str and len(created) == 26
+            else (*row[:8], stamp(created), row[9])
+        )
         if (
             prev_hash != expected
-            or row_hash
-            != sha256((prev_hash + encode([*row[:8], created, row[9]])).encode("utf-8")).hexdigest()
+            or row_hash != sha256((prev_hash + encode(fields)).encode("utf-8")).hexdigest()
         ):
             rows.close()
             return _diagnose(connection, row, _Walk(expected, count, last_id, before, before_id))

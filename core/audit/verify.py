@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
@@ -37,6 +38,28 @@ def verify_database(url: str | None = None) -> ChainReport:
         return verify_chain(connection)
 
 
+# SQLite builds each row's JSON array in C (`json_array`); it matches Python's encoding for
+# ordinary text, and any row where it might not is re-checked in Python before being flagged,
+# so a row passes exactly when its Python-canonical hash matches.
+_SQLITE_LINKS = (
+    "SELECT id, prev_hash, row_hash, json_array(id, agent_id, version, from_status, to_status,"
+    " actor, source, comment, created_at, content_hash) FROM agent_status_history ORDER BY id"
+)
+
+
+def _links(connection: Connection) -> Iterator[tuple]:
+    """(id, prev_hash, row_hash, canonical JSON of the hashed fields) in chain order."""
+    if connection.dialect.name == "sqlite":
+        result = connection.exec_driver_sql(_SQLITE_LINKS)
+        try:
+            yield from result
+        finally:
+            result.close()
+        return
+    for row in stream_rows(connection):
+        yield row[0], row[10], row[11], encode((*row[:8], stamp(row[8]), row[9]))
+
+
 def verify_chain(connection: Connection) -> ChainReport:
     """Walk the whole history in id order; stop at the first entry that does not fit."""
     head = connection.execute(
@@ -45,25 +68,37 @@ def verify_chain(connection: Connection) -> ChainReport:
     sha256 = hashlib.sha256
     expected, count, last_id = GENESIS, 0, None
     before, before_id = GENESIS, None  # the link before the last good entry
-    rows = stream_rows(connection)
-    for row in rows:
-        row_id, created, prev_hash, row_hash = row[0], row[8], row[10], row[11]
-        # SQLite hands back the stored text, already canonical: hash the row's first ten
-        # values as they are; other drivers give datetimes, formatted by `stamp`.
-        fields = (
-            row[:10]
-            if type(created) is str and len(created) == 26
-            else (*row[:8], stamp(created), row[9])
-        )
+    sqlite = connection.dialect.name == "sqlite"
+    links = _links(connection)
+    for row_id, prev_hash, row_hash, payload in links:
         if (
             prev_hash != expected
-            or row_hash != sha256((prev_hash + encode(fields)).encode("utf-8")).hexdigest()
+            or row_hash != sha256((prev_hash + payload).encode("utf-8")).hexdigest()
         ):
-            rows.close()
-            return _diagnose(connection, row, _Walk(expected, count, last_id, before, before_id))
+            if not sqlite:  # a streaming cursor must be closed before the next query
+                links.close()
+            row = _full_row(connection, row_id)
+            if not sqlite or prev_hash != expected or not _self_consistent(row):
+                links.close()
+                walk = _Walk(expected, count, last_id, before, before_id)
+                return _diagnose(connection, row, walk)
         before, before_id = expected, last_id
         expected, count, last_id = row_hash, count + 1, row_id
     return _check_head(connection, head, expected, count, last_id)
+
+
+def _full_row(connection: Connection, row_id: int) -> tuple:
+    row = _row_after(connection, row_id - 1)
+    assert row is not None and row[0] == row_id
+    return row
+
+
+def _row_after(connection: Connection, after_id: int) -> tuple | None:
+    rows = stream_rows(connection, after_id=after_id)
+    try:
+        return next(rows, None)
+    finally:
+        rows.close()
 
 
 @dataclass(frozen=True)
@@ -108,7 +143,7 @@ def _diagnose(connection: Connection, row: tuple, walk: _Walk) -> ChainReport:
             f"(entry {row_id} links to {name(walk.before_id)})",
             last_id,
         )
-    following = next(stream_rows(connection, after_id=row_id), None)
+    following = _row_after(connection, row_id)
     if following is not None and following[10] == expected and _self_consistent(following):
         return bad(
             f"entry {row_id} was inserted out of chain "

@@ -17,11 +17,11 @@ from core.audit.chain import rechain, row_digest, stamp
 from core.audit.content import content_hash
 from core.audit.production import production_at
 from core.audit.verify import verify_database
-from core.cli import main
 from core.db import get_engine, session_scope
 from core.errors import ConflictError
 from core.migrate import alembic_config, upgrade_to_head
 from core.models import AgentStatus, AgentVersion, Source, StatusChange
+from tests.core.test_cli import cli as _cli
 
 CLI = Source.CLI
 CHAINED = ("id", "agent_id", "version", "from_status", "to_status", "actor", "source", "comment")
@@ -49,15 +49,6 @@ def _deployed(people, make_agent, **fields) -> int:  # noqa: ANN001, ANN003
     _do(registry.approve_agent, agent.id, people["approver"], comment="looks right ✓")
     _do(registry.deploy_agent, agent.id, people["admin"])
     return agent.id
-
-
-def _cli(capsys, *args: str) -> tuple[int, str, str]:  # noqa: ANN001
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:
-        code = exit_.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def _history_ids(db_url: str) -> list[int]:
@@ -361,3 +352,36 @@ def test_status_of_a_draft_hashes_its_working_copy(db_url, people, make_agent):
     _edit(agent.id, people["developer"], model="gpt-4o-mini")
     assert _status(agent.id)["content_hash"] != first
     assert _status(agent.id)["status"] == AgentStatus.DRAFT.value
+
+
+def test_odd_text_verifies_and_its_change_is_caught(db_url, make_user):
+    """SQLite's fast path (json_array in SQL) re-checks in Python the rows it may encode
+    differently, such as text with NUL (which PostgreSQL does not store at all)."""
+    make_user("dev@example.com", "developer")
+    nul = "nul \x00 " if db_url.startswith("sqlite") else ""
+    with session_scope(write=True) as session:
+        agent = registry.create_agent(
+            session,
+            owner_email="dev@example.com",
+            name="Odd text",
+            description="Comments with control characters",
+            model="gpt-4o",
+        )
+        session.add(
+            StatusChange(
+                agent_id=agent.id,
+                version=1,
+                from_status="draft",
+                to_status="note",
+                actor="dev@example.com",
+                source=CLI,
+                comment=nul + 'del \x7f sep \u2028 emoji 😀 quote " back \\',
+            )
+        )
+    assert verify_database(db_url).ok
+    with get_engine(db_url).begin() as connection:
+        connection.execute(
+            update(StatusChange).where(StatusChange.to_status == "note").values(comment="nul")
+        )
+    report = verify_database(db_url)
+    assert not report.ok and "was changed" in report.reason

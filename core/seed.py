@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import analytics, auth, registry
+from core.audit.chain import rechain
 from core.config import get_settings
 from core.db import session_scope
 from core.demo.catalog import AGENTS, STATUS_PLAN
@@ -73,6 +74,7 @@ def _create_agents(session: Session) -> list[Agent]:
     owners = ["developer@example.com", "maria.lopez@example.com", "sam.okafor@example.com"]
     approvers = ["approver@example.com", "li.wei@example.com"]
     created: list[Agent] = []
+    first_history_id = (session.scalar(select(func.max(StatusChange.id))) or 0) + 1
     for index, ((name, description, model, tools), target) in enumerate(
         zip(AGENTS, STATUS_PLAN, strict=True)
     ):
@@ -93,6 +95,7 @@ def _create_agents(session: Session) -> list[Agent]:
         _backdate_history(session, agent.id, days_ago=int(rng.integers(3, 60)), rng=rng)
         created.append(agent)
     session.flush()
+    rechain(session.connection(), from_id=first_history_id)  # the backdating changed the rows
     for agent in created:
         session.refresh(agent)
     return created

@@ -52,6 +52,7 @@ def _load(agent_id: int, email: str) -> dict[str, Any]:
                     "submitted_by": v.submitted_by,
                     "submitted_at": v.submitted_at,
                     "approved_by": v.approved_by,
+                    "content_hash": v.content_hash,
                     "deployed_at": v.deployed_at,
                     "notes": v.notes,
                 }
@@ -73,6 +74,7 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         + (f" · v{info['production_version']} in production" if info["production_version"] else "")
         + f" · owner {info['owner']} · model `{info['model']}`"
     )
+    st.caption(f"Content SHA-256 `{info['content_hash']}`")
     if info["jira_issue_url"]:
         st.link_button(f"Jira {info['jira_issue_key']}", info["jira_issue_url"])
     elif info["jira_issue_key"]:
@@ -101,6 +103,11 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
             move = f"{row['from']} → {row['to']}" if row["from"] else row["to"]
             st.markdown(
                 f"**{move}** · {row['actor']} via {row['source']} · {row['at'][:16].replace('T', ' ')} UTC"
+                + (
+                    f" · on content `{row['content_hash'][:12]}…`"
+                    if row.get("content_hash")
+                    else ""
+                )
                 + (f"  \n{row['comment']}" if row["comment"] else "")
             )
     with comments:

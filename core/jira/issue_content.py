@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from core.audit.content import content_hash_of
 from core.config import Settings
 from core.jira import adf
 from core.models import Agent, AgentVersion, Comment
@@ -43,6 +44,9 @@ def issue_fields(settings: Settings, *, agent: Agent, version: AgentVersion) -> 
         adf.paragraph(owner, strong_prefix="Owner: "),
         adf.paragraph(version.submitted_by, strong_prefix="Submitted by: "),
         adf.paragraph(version.model, strong_prefix="Model: "),
+        adf.paragraph(
+            version.content_hash or content_hash_of(version), strong_prefix="Content SHA-256: "
+        ),
         adf.heading("Description", level=3),
         adf.paragraph(version.description or "(none)"),
     ]

@@ -4,6 +4,7 @@ from core.models.agents import (
     Agent,
     AgentStatus,
     AgentVersion,
+    AuditChainHead,
     Comment,
     Source,
     StatusChange,
@@ -32,6 +33,7 @@ __all__ = [
     "AgentStatus",
     "AgentVersion",
     "ApiToken",
+    "AuditChainHead",
     "Base",
     "Comment",
     "DailyMetric",
@@ -55,3 +57,6 @@ __all__ = [
     "WebhookStatus",
     "utcnow",
 ]
+
+# Every session chains the history rows it writes (registered on import, after the models).
+import core.audit.chain  # noqa: E402, F401, I001

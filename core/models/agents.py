@@ -92,6 +92,8 @@ class AgentVersion(Base):
     approved_by: Mapped[str | None] = mapped_column(String(255))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deployed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # SHA-256 of the canonical content (core.audit.content), frozen at submission.
+    content_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         UniqueConstraint("agent_id", "version", name="uq_agent_registry_agent_version"),
@@ -107,7 +109,11 @@ class Source(enum.StrEnum):
 
 
 class StatusChange(Base):
-    """Append-only audit trail: one row per status move (and per Jira note)."""
+    """Append-only audit trail: one row per status move (and per Jira note).
+
+    Hash-chained (core.audit.chain): `row_hash` covers the row and `prev_hash`, the previous
+    row's `row_hash`. `content_hash` is the version's content on decisions and deploys.
+    """
 
     __tablename__ = "agent_status_history"
 
@@ -120,8 +126,27 @@ class StatusChange(Base):
     source: Mapped[Source] = mapped_column(_str_enum(Source))
     comment: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_agent_status_history_agent_created", "agent_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_agent_status_history_agent_created", "agent_id", "created_at"),
+        # Point-in-time queries: deploys (to_status = 'production') up to an instant.
+        Index("ix_agent_status_history_to_status_created", "to_status", "created_at"),
+    )
+
+
+class AuditChainHead(Base):
+    """The end of the history hash chain: one row (id 1), locked by every append."""
+
+    __tablename__ = "audit_chain_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Comment(Base):

@@ -8,8 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.audit.content import content_hash_of
 from core.config import get_settings
-from core.models import Agent, StatusChange
+from core.models import Agent, AgentVersion, StatusChange
 from core.registry.agents import get_agent
 from core.registry.comments import list_comments
 
@@ -57,6 +58,7 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
         **agent_summary(agent),
         "approved_by": agent.approved_by,
         "approved_at": iso(agent.approved_at),
+        "content_hash": current_content_hash(session, agent=agent),
         "history": [
             {
                 "from": row.from_status,
@@ -66,6 +68,7 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
                 "comment": row.comment,
                 "at": iso(row.created_at),
                 "version": row.version,
+                "content_hash": row.content_hash,
             }
             for row in history(session, agent_id=agent_id)
         ],
@@ -79,3 +82,13 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
             for c in list_comments(session, agent_id=agent_id)
         ],
     }
+
+
+def current_content_hash(session: Session, *, agent: Agent) -> str:
+    """The hash frozen with the current version's snapshot, else the working copy's."""
+    frozen = session.scalar(
+        select(AgentVersion.content_hash).where(
+            AgentVersion.agent_id == agent.id, AgentVersion.version == agent.version
+        )
+    )
+    return frozen or content_hash_of(agent)

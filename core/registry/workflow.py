@@ -12,6 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core import deploy_webhook
+from core.audit.approval import require_approved_content
+from core.audit.content import content_hash_of
 from core.auth import get_user
 from core.errors import ConflictError, InvalidTransitionError, PermissionDeniedError
 from core.jira import hooks as jira_hooks
@@ -41,6 +43,7 @@ def move(
     source: Source,
     comment: str = "",
     values: dict[str, Any] | None = None,
+    content_hash: str | None = None,
 ) -> Agent:
     """Move `agent` from `expected` to `to` if nobody moved it first, and record the move.
 
@@ -70,6 +73,7 @@ def move(
             actor=actor,
             source=source,
             comment=comment or "",
+            content_hash=content_hash,
         )
     )
     session.flush()
@@ -149,6 +153,7 @@ def submit_agent(
             notes=notes or "",
             status=VersionStatus.PENDING,
             submitted_by=actor.email,
+            content_hash=content_hash_of(agent),
         )
     )
     move(
@@ -207,6 +212,7 @@ def decide_agent(
     to = AgentStatus.APPROVED if approve else AgentStatus.REJECTED
     _require_state(agent, AgentStatus.PENDING, "approve" if approve else "reject")
     when = at or utcnow()
+    snapshot = current_snapshot(session, agent=agent)
     _set_snapshot_status(
         session,
         agent=agent,
@@ -223,6 +229,7 @@ def decide_agent(
         source=source,
         comment=comment,
         values={"approved_by": actor, "approved_at": when},
+        content_hash=snapshot.content_hash if snapshot is not None else None,
     )
 
 
@@ -289,6 +296,10 @@ def deploy_agent(
             f"{actor.email} is a {actor.role.value}; only admins deploy agents"
         )
     _require_state(agent, AgentStatus.APPROVED, "deploy")
+    snapshot = current_snapshot(session, agent=agent)
+    deployed_hash = (
+        require_approved_content(session, snapshot=snapshot) if snapshot is not None else None
+    )
     now = utcnow()
     if agent.production_version:
         previous = session.scalar(
@@ -300,7 +311,6 @@ def deploy_agent(
         if previous is not None:
             previous.status = VersionStatus.RETIRED
     _set_snapshot_status(session, agent=agent, status=VersionStatus.PRODUCTION, deployed_at=now)
-    snapshot = current_snapshot(session, agent=agent)
     move(
         session,
         agent=agent,
@@ -310,6 +320,7 @@ def deploy_agent(
         source=source,
         comment=comment,
         values={"production_version": agent.version},
+        content_hash=deployed_hash,
     )
     if snapshot is not None:  # only a 2xx from DEPLOY_WEBHOOK_URL lets the move commit
         deploy_webhook.notify_deployed(agent_id=agent.id, version=snapshot, actor=actor.email)

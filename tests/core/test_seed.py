@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core import auth, registry
+from core.audit.verify import verify_database
 from core.db import session_scope
 from core.models import UsageLog
 from core.seed import seed_demo
@@ -30,3 +31,4 @@ def test_seed_demo_is_realistic_and_runs_once(sqlite_url):
         moves = [h["to"] for h in registry.agent_status(session, agent_id=production.id)["history"]]
         assert moves == ["draft", "pending", "approved", "production"]
     assert "no demo agents were added" in seed_demo(events=3000)
+    assert verify_database().ok  # the backdated history is chained

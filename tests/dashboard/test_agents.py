@@ -69,6 +69,10 @@ def test_create_submit_and_approve_through_the_pages(dash_db):
     admin.selectbox(key="agents_open_choice").select(agent_id).run()
     button(admin, "Deploy").click().run()
     assert _status(dash_db, agent_id) == "production"
+    with session_scope(dash_db) as session:
+        digest = registry.agent_status(session, agent_id=agent_id)["content_hash"]
+    assert f"Content SHA-256 `{digest}`" in [c.value for c in admin.caption]
+    assert any(f"on content `{digest[:12]}…`" in m.value for m in admin.markdown)
 
 
 def test_approvers_cannot_decide_their_own_agent(dash_db, add_agent):

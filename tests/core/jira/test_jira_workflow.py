@@ -81,6 +81,9 @@ def test_submit_creates_the_issue_with_adf_description_and_attachment(
         "summarises support tickets",
     ):
         assert expected in text
+    with session_scope() as session:
+        digest = registry.agent_status(session, agent_id=agent_id)["content_hash"]
+    assert f"Content SHA-256: {digest}" in text  # what the approvers approve
     assert issue.fields["summary"] == "Approve agent: Ticket summariser v1"
     assert f"agent-registry-{agent_id}-v1" in issue.fields["labels"]
     assert [(a["filename"], a["content"]) for a in issue.attachments] == [

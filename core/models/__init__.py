@@ -17,6 +17,7 @@ from core.models.analytics import (
     RollupQueue,
     UsageLog,
 )
+from core.models.authority import AuthorAction, VersionAuthor
 from core.models.base import Base
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
@@ -32,6 +33,7 @@ __all__ = [
     "AgentStatus",
     "AgentVersion",
     "ApiToken",
+    "AuthorAction",
     "Base",
     "Comment",
     "DailyMetric",
@@ -50,6 +52,7 @@ __all__ = [
     "StatusChange",
     "UsageLog",
     "User",
+    "VersionAuthor",
     "VersionStatus",
     "WebhookEvent",
     "WebhookStatus",

@@ -62,9 +62,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('api_tokens', schema=None) as batch_op:
-        batch_op.drop_column('expires_at')
-    op.drop_index('ix_users_jira_account_id', table_name='users')
-    with op.batch_alter_table('users', schema=None) as batch_op:
-        batch_op.drop_column('jira_account_id')
     op.drop_table('agent_version_authors')
+    op.drop_index('ix_users_jira_account_id', table_name='users')
+    # Plain DROP COLUMN (SQLite 3.35+): a batch copy of `users` would have to drop a table
+    # that other rows reference.
+    for table, column in (('api_tokens', 'expires_at'), ('users', 'jira_account_id')):
+        op.execute(sa.text(f'ALTER TABLE {table} DROP COLUMN {column}'))

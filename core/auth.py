@@ -13,6 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.actors import require_admin
 from core.errors import AuthenticationError, NotFoundError, ValidationError
 from core.models import ApiToken, Role, User, utcnow
 
@@ -54,8 +55,16 @@ def normalise_email(email: str) -> str:
 
 
 def create_user(
-    session: Session, *, email: str, name: str, role: Role | str, password: str | None = None
+    session: Session,
+    *,
+    email: str,
+    name: str,
+    role: Role | str,
+    password: str | None = None,
+    jira_account_id: str | None = None,
+    actor_email: str | None = None,
 ) -> User:
+    require_admin(session, actor_email=actor_email, action="add users")
     email = normalise_email(email)
     name = (name or "").strip()
     if not name or len(name) > 120:
@@ -75,6 +84,10 @@ def create_user(
     )
     session.add(user)
     session.flush()
+    if jira_account_id:
+        from core.jira.people import link_jira_account  # jira imports this module
+
+        link_jira_account(session, email=email, account_id=jira_account_id)
     return user
 
 
@@ -95,16 +108,27 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.email)))
 
 
-def set_role(session: Session, *, email: str, role: Role | str) -> User:
+def set_role(
+    session: Session, *, email: str, role: Role | str, actor_email: str | None = None
+) -> User:
+    actor = require_admin(session, actor_email=actor_email, action="change roles")
     user = get_user(session, email=email)
-    user.role = parse_role(role) if isinstance(role, str) else role
+    role = parse_role(role) if isinstance(role, str) else role
+    if actor is not None and actor.id == user.id and role != Role.ADMIN:
+        raise ValidationError("you cannot demote yourself; ask another admin", field="role")
+    user.role = role
     return user
 
 
-def set_active(session: Session, *, email: str, active: bool) -> User:
+def set_active(
+    session: Session, *, email: str, active: bool, actor_email: str | None = None
+) -> User:
+    actor = require_admin(session, actor_email=actor_email, action="activate or deactivate users")
     user = find_user(session, email=email)
     if user is None:
         raise NotFoundError(f"no user with email {email}")
+    if actor is not None and actor.id == user.id and not active:
+        raise ValidationError("you cannot deactivate yourself; ask another admin", field="email")
     user.is_active = active
     return user
 
@@ -137,6 +161,8 @@ class IssuedToken:
     id: int
     name: str
     token: str  # the secret: shown once, never stored
+    created_by: str | None = None
+    expires_at: str | None = None
 
 
 def _token_digest(token: str) -> str:
@@ -144,33 +170,62 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+MAX_TOKEN_DAYS = 3650
+
+
 def create_api_token(
-    session: Session, *, name: str, created_by_email: str | None = None
+    session: Session,
+    *,
+    name: str,
+    created_by_email: str | None = None,
+    expires_in_days: int | None = None,
 ) -> IssuedToken:
+    """A new bearer secret. `created_by_email` (an active admin, checked now) is its creator:
+    the token stops working when that account is deactivated. None: the operator's shell."""
+    creator = require_admin(session, actor_email=created_by_email, action="create API tokens")
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError("token name must be 1 to 120 characters", field="name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_TOKEN_DAYS:
+        raise ValidationError(f"expiry must be 1 to {MAX_TOKEN_DAYS} days", field="expires_in_days")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    creator = find_user(session, email=created_by_email) if created_by_email else None
     row = ApiToken(
         name=name,
         token_hash=_token_digest(secret),
         prefix=secret[:10],
         created_by_id=creator.id if creator else None,
+        expires_at=utcnow() + timedelta(days=expires_in_days) if expires_in_days else None,
     )
     session.add(row)
     session.flush()
-    return IssuedToken(id=row.id, name=name, token=secret)
+    expires = row.expires_at.isoformat().replace("+00:00", "Z") if row.expires_at else None
+    return IssuedToken(
+        id=row.id,
+        name=name,
+        token=secret,
+        created_by=creator.email if creator else None,
+        expires_at=expires,
+    )
 
 
 def verify_api_token(session: Session, *, token: str | None) -> ApiToken | None:
-    """The live token row for this bearer secret, or None."""
+    """The live token row for this bearer secret, or None (unknown, revoked, expired, or its
+    creator's account is deactivated)."""
     if not token:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _token_digest(token)))
-    if row is None or row.revoked_at is not None:
+    found = session.execute(
+        select(ApiToken, User.is_active)
+        .outerjoin(User, User.id == ApiToken.created_by_id)
+        .where(ApiToken.token_hash == _token_digest(token))
+    ).first()
+    if found is None:
         return None
+    row, creator_active = found
     now = utcnow()
+    if row.revoked_at is not None or (row.expires_at is not None and row.expires_at <= now):
+        return None
+    if row.created_by_id is not None and not creator_active:
+        return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
         row.last_used_at = now  # at most one write a minute per token, not one per request
     return row
@@ -180,7 +235,20 @@ def list_api_tokens(session: Session) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
 
 
-def revoke_api_token(session: Session, *, token_id: int) -> ApiToken:
+def list_api_tokens_with_creators(session: Session) -> list[tuple[ApiToken, str | None]]:
+    """Every token with its creator's email (None: made from the operator's shell)."""
+    query = (
+        select(ApiToken, User.email)
+        .outerjoin(User, User.id == ApiToken.created_by_id)
+        .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+    return [(token, email) for token, email in session.execute(query)]
+
+
+def revoke_api_token(
+    session: Session, *, token_id: int, actor_email: str | None = None
+) -> ApiToken:
+    require_admin(session, actor_email=actor_email, action="revoke API tokens")
     row = session.get(ApiToken, token_id)
     if row is None:
         raise NotFoundError(f"no API token with id {token_id}")

@@ -44,9 +44,9 @@ def render_users(admin: CurrentUser) -> None:
         with showing_errors(left) as attempt, writing() as session:
             if email == admin.email and (role != Role.ADMIN.value or not active):
                 raise ValidationError("you cannot demote or deactivate yourself")
-            auth.set_active(session, email=email, active=active)
+            auth.set_active(session, email=email, active=active, actor_email=admin.email)
             if active:
-                auth.set_role(session, email=email, role=role)
+                auth.set_role(session, email=email, role=role, actor_email=admin.email)
         if attempt.ok:
             notify_after_rerun(f"{email}: {role}, {'active' if active else 'deactivated'}.")
             st.rerun()
@@ -67,6 +67,7 @@ def render_users(admin: CurrentUser) -> None:
                 name=new_name,
                 role=new_role,
                 password=new_password or None,
+                actor_email=admin.email,
             )
         if attempt.ok:
             notify_after_rerun(f"User {new_email} added.")
@@ -112,13 +113,13 @@ def render_tokens(admin: CurrentUser) -> None:
         revoked = st.form_submit_button("Revoke")
     if revoked and token_id is not None:
         with showing_errors(right) as attempt, writing() as session:
-            auth.revoke_api_token(session, token_id=token_id)
+            auth.revoke_api_token(session, token_id=token_id, actor_email=admin.email)
         if attempt.ok:
             notify_after_rerun(f"Token {live[token_id]} revoked.")
             st.rerun()
 
 
-def render_webhooks() -> None:
+def render_webhooks(admin: CurrentUser) -> None:
     left, right = st.columns([1, 1])
     status = left.selectbox(
         "Status",
@@ -148,7 +149,7 @@ def render_webhooks() -> None:
         replay = st.form_submit_button("Replay")
     if replay:
         with showing_errors() as attempt, writing() as session:
-            row = jira_inbox.replay_delivery(session, ref=delivery)
+            row = jira_inbox.replay_delivery(session, ref=delivery, actor_email=admin.email)
         if attempt.ok:
             notify_after_rerun(f"Delivery {delivery} replayed: now {row['status']}.")
             st.rerun()
@@ -156,14 +157,14 @@ def render_webhooks() -> None:
         "Replay every failed delivery", key="replay_failed"
     ):
         with st.spinner("Replaying failed deliveries…"), showing_errors() as attempt:
-            rows = jira_inbox.replay_failed_deliveries()
+            rows = jira_inbox.replay_failed_deliveries(actor_email=admin.email)
         st.cache_data.clear()
         if attempt.ok:
             notify_after_rerun(f"Replayed {len(rows)} failed deliveries.")
             st.rerun()
 
 
-def render_prices() -> None:
+def render_prices(admin: CurrentUser) -> None:
     with reading() as session:
         prices = analytics.list_prices(session)
     st.caption("USD per 1,000 tokens, by model name or glob pattern (e.g. `gpt-4o*`).")
@@ -179,7 +180,11 @@ def render_prices() -> None:
     if saved:
         with showing_errors(left) as attempt, writing() as session:
             analytics.set_price(
-                session, model_pattern=pattern, usd_per_1k_tokens=usd, effective_from=since
+                session,
+                model_pattern=pattern,
+                usd_per_1k_tokens=usd,
+                effective_from=since,
+                actor_email=admin.email,
             )
         if attempt.ok:
             notify_after_rerun(f"Price for {pattern} saved; costs recomputed.")
@@ -201,6 +206,7 @@ def render_prices() -> None:
                 session,
                 model_pattern=choice["model_pattern"],
                 effective_from=date.fromisoformat(choice["effective_from"]),
+                actor_email=admin.email,
             )
         if attempt.ok:
             notify_after_rerun(f"Price for {choice['model_pattern']} deleted.")

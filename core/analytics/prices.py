@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from core.actors import require_admin
 from core.errors import NotFoundError, ValidationError
 from core.models import ModelPrice
 
@@ -165,8 +166,10 @@ def set_price(
     model_pattern: str,
     usd_per_1k_tokens: Decimal | str | float,
     effective_from: date | None = None,
+    actor_email: str | None = None,
 ) -> dict[str, Any]:
     """Add or change the price of a model or pattern from a date on; re-costs stored rollups."""
+    require_admin(session, actor_email=actor_email, action="set model prices")
     pattern = _check_pattern(model_pattern)
     price = parse_price(usd_per_1k_tokens)
     since = effective_from or DEFAULT_EFFECTIVE_FROM
@@ -188,9 +191,14 @@ def set_price(
 
 
 def delete_price(
-    session: Session, *, model_pattern: str, effective_from: date | None = None
+    session: Session,
+    *,
+    model_pattern: str,
+    effective_from: date | None = None,
+    actor_email: str | None = None,
 ) -> int:
     """Delete a pattern's prices (one date's, or all); re-costs stored rollups. Returns count."""
+    require_admin(session, actor_email=actor_email, action="delete model prices")
     pattern = _check_pattern(model_pattern)
     query = select(ModelPrice).where(ModelPrice.model_pattern == pattern)
     if effective_from is not None:

@@ -1,4 +1,4 @@
-"""`users add|list|set-role|set-password|deactivate`."""
+"""`users add|list|set-role|set-password|deactivate|link-jira`."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from core import auth
 from core.cli._output import add_json_flag, print_json, print_table
 from core.db import session_scope
 from core.errors import ValidationError
+from core.jira.people import link_jira_account
 from core.models import Role
 
 ROLES = [r.value for r in Role]
@@ -23,6 +24,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     add.add_argument("--role", required=True, choices=ROLES)
     add.add_argument("--password", help="omit to be prompted (or leave unset for SSO-only)")
     add.add_argument("--no-password", action="store_true", help="account without a password (SSO)")
+    add.add_argument("--jira-account-id", help="the Jira accountId this account acts as in Jira")
     add_json_flag(add)
     add.set_defaults(handler=_add)
 
@@ -44,6 +46,14 @@ def register(subparsers) -> None:  # noqa: ANN001
     off.add_argument("--email", required=True)
     off.set_defaults(handler=_deactivate)
 
+    link = sub.add_parser(
+        "link-jira", help="link an account to its Jira accountId (set or replace)"
+    )
+    link.add_argument("--email", required=True)
+    link.add_argument("--account-id", required=True, help="Jira accountId (from the profile URL)")
+    add_json_flag(link)
+    link.set_defaults(handler=_link_jira)
+
 
 def _user_dict(user) -> dict:  # noqa: ANN001
     return {
@@ -52,6 +62,7 @@ def _user_dict(user) -> dict:  # noqa: ANN001
         "name": user.name,
         "role": user.role.value,
         "active": user.is_active,
+        "jira_account_id": user.jira_account_id,
     }
 
 
@@ -68,7 +79,12 @@ def _add(args) -> int:  # noqa: ANN001
     password = None if args.no_password else _prompt_password(args.password)
     with session_scope(write=True) as session:
         user = auth.create_user(
-            session, email=args.email, name=args.name, role=args.role, password=password
+            session,
+            email=args.email,
+            name=args.name,
+            role=args.role,
+            password=password,
+            jira_account_id=args.jira_account_id,
         )
         data = _user_dict(user)
     print_json(data) if args.json else print(f"added {data['email']} ({data['role']})")
@@ -101,4 +117,14 @@ def _deactivate(args) -> int:  # noqa: ANN001
     with session_scope(write=True) as session:
         auth.set_active(session, email=args.email, active=False)
     print(f"{args.email} deactivated")
+    return 0
+
+
+def _link_jira(args) -> int:  # noqa: ANN001
+    with session_scope(write=True) as session:
+        user = link_jira_account(session, email=args.email, account_id=args.account_id)
+        data = _user_dict(user)
+    print_json(data) if args.json else print(
+        f"{data['email']} is Jira account {data['jira_account_id']}"
+    )
     return 0

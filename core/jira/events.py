@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, lazyload
 
 from core.config import get_settings
 from core.errors import ConflictError
+from core.jira import refusals
 from core.jira.adf import to_plain_text
 from core.models import (
     Agent,
@@ -20,7 +21,6 @@ from core.models import (
     Comment,
     JiraIssueState,
     Source,
-    VersionStatus,
     WebhookStatus,
     utcnow,
 )
@@ -183,6 +183,8 @@ def _apply_status(
     else:
         _note(session, agent, actor, note)
         return Outcome(WebhookStatus.PROCESSED, "recorded as a note")
+    # Wait for (and then see) a decision another transaction is committing on this agent.
+    session.refresh(agent, with_for_update=True)
     if version != agent.version:
         _note(session, agent, actor, f"{note} (version {version} is no longer under review)")
         return Outcome(WebhookStatus.PROCESSED, "older submission: recorded as a note")
@@ -191,16 +193,34 @@ def _apply_status(
     if agent.status != AgentStatus.PENDING:
         _note(session, agent, actor, f"{note}; not applied, the agent is {agent.status.value}")
         return Outcome(WebhookStatus.PROCESSED, f"agent is {agent.status.value}: recorded as note")
+    action = {AgentStatus.APPROVED: "approve", AgentStatus.REJECTED: "reject"}.get(target, "cancel")
+    verdict = refusals.judge(session, agent=agent, jira_user=payload.get("user"), action=action)
+    if verdict.refusal is not None:
+        refusals.refuse(
+            session,
+            agent=agent,
+            issue_key=key,
+            from_status=from_name,
+            to_status=to_name,
+            verdict=verdict,
+        )
+        return Outcome(WebhookStatus.REFUSED, verdict.refusal)
     try:
         with session.begin_nested():
             if target == AgentStatus.DRAFT:
-                _cancel_from_jira(session, agent=agent, actor=actor, note=note)
+                workflow.cancel_agent(
+                    session,
+                    agent_id=agent.id,
+                    actor_email=verdict.email,
+                    source=Source.JIRA,
+                    comment=note,
+                )
             else:
                 workflow.decide_agent(
                     session,
                     agent_id=agent.id,
                     approve=target == AgentStatus.APPROVED,
-                    actor=actor,
+                    actor_email=verdict.email,
                     source=Source.JIRA,
                     comment=note,
                     at=_event_time(ts),
@@ -208,22 +228,6 @@ def _apply_status(
     except ConflictError:  # decided in the dashboard a moment ago
         return Outcome(WebhookStatus.PROCESSED, "decided concurrently; not applied")
     return Outcome(WebhookStatus.PROCESSED, f"agent moved to {target.value}")
-
-
-def _cancel_from_jira(session: Session, *, agent: Agent, actor: str, note: str) -> None:
-    snapshot = workflow.current_snapshot(session, agent=agent)
-    if snapshot is not None:
-        snapshot.status = VersionStatus.CANCELLED
-    workflow.move(
-        session,
-        agent=agent,
-        expected=AgentStatus.PENDING,
-        to=AgentStatus.DRAFT,
-        actor=actor,
-        source=Source.JIRA,
-        comment=note,
-        values={"version": agent.version + 1},
-    )
 
 
 def _note(session: Session, agent: Agent, actor: str, text: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core import jsonbody
+from core.actors import require_admin
 from core.background import run_soon
 from core.config import get_settings
 from core.db import get_engine, session_scope
@@ -364,8 +365,11 @@ def find_event(session: Session, *, ref: str) -> WebhookEvent:
     return event
 
 
-def replay_delivery(session: Session, *, ref: str) -> dict[str, Any]:
+def replay_delivery(
+    session: Session, *, ref: str, actor_email: str | None = None
+) -> dict[str, Any]:
     """Process a stored delivery again now, with a fresh retry budget."""
+    require_admin(session, actor_email=actor_email, action="replay webhook deliveries")
     event = find_event(session, ref=ref)
     if event.status == WebhookStatus.INVALID:
         raise ValidationError(f"delivery {event.delivery_id} is not JSON and cannot be replayed")
@@ -375,7 +379,7 @@ def replay_delivery(session: Session, *, ref: str) -> dict[str, Any]:
     return _row(event)
 
 
-def replay_failed_deliveries() -> list[dict[str, Any]]:
+def replay_failed_deliveries(*, actor_email: str | None = None) -> list[dict[str, Any]]:
     """Replay every dead-lettered delivery, oldest first, each in its own transaction."""
     with session_scope() as session:
         ids = list(
@@ -388,7 +392,7 @@ def replay_failed_deliveries() -> list[dict[str, Any]]:
     results = []
     for event_id in ids:
         with session_scope(write=True) as session:
-            results.append(replay_delivery(session, ref=str(event_id)))
+            results.append(replay_delivery(session, ref=str(event_id), actor_email=actor_email))
     return results
 
 

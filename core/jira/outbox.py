@@ -97,6 +97,8 @@ def _deliver_after_commit(session: Session, agent_id: int) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a savepoint was released: not committed yet
+        return
     agent_ids = session.info.get(_PENDING_AGENTS) or set()
     session.info[_PENDING_AGENTS] = set()
     # The plain engine for the session's database (not the caller's write-options engine).

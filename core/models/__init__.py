@@ -18,6 +18,7 @@ from core.models.analytics import (
     RollupQueue,
     UsageLog,
 )
+from core.models.authority import AuthorAction, VersionAuthor
 from core.models.base import Base
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
@@ -34,6 +35,7 @@ __all__ = [
     "AgentVersion",
     "ApiToken",
     "AuditChainHead",
+    "AuthorAction",
     "Base",
     "Comment",
     "DailyMetric",
@@ -52,6 +54,7 @@ __all__ = [
     "StatusChange",
     "UsageLog",
     "User",
+    "VersionAuthor",
     "VersionStatus",
     "WebhookEvent",
     "WebhookStatus",

@@ -17,6 +17,7 @@ class WebhookStatus(enum.StrEnum):
     PROCESSED = "processed"
     IGNORED = "ignored"  # event type we do not act on
     UNMATCHED = "unmatched"  # issue key matches no agent
+    REFUSED = "refused"  # a decision by someone not allowed to make it: recorded, not applied
     STALE = "stale"  # older than the last applied status event: recorded, not applied
     INVALID = "invalid"  # signed but not JSON
     RETRYING = "retrying"  # processing failed; will be retried

@@ -7,12 +7,12 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.auth import get_user
+from core.actors import acting_user
 from core.errors import InvalidTransitionError, NotFoundError, PermissionDeniedError
-from core.models import Agent, AgentStatus, AgentVersion, Role, Source, StatusChange, User
-from core.registry import validation
+from core.models import Agent, AgentStatus, AgentVersion, AuthorAction, Source, StatusChange, User
+from core.registry import authority, validation
 
-CREATOR_ROLES = frozenset({Role.DEVELOPER, Role.APPROVER, Role.ADMIN})
+CREATOR_ROLES = authority.CREATOR_ROLES
 # States whose working copy may be edited; editing a rejected or production agent starts the
 # next version as a draft (production keeps serving its frozen version meanwhile).
 EDITABLE = frozenset({AgentStatus.DRAFT, AgentStatus.REJECTED, AgentStatus.PRODUCTION})
@@ -74,7 +74,7 @@ def create_agent(
     code_filename: str | None = None,
     source: Source = Source.CLI,
 ) -> Agent:
-    owner = get_user(session, email=owner_email)
+    owner = acting_user(session, email=owner_email, action="create agents")
     if owner.role not in CREATOR_ROLES:
         raise PermissionDeniedError(
             f"{owner.email} is an {owner.role.value}; only developers, approvers and admins create agents"
@@ -105,6 +105,13 @@ def create_agent(
             comment="created",
         )
     )
+    authority.record_author(
+        session, agent=agent, version=agent.version, user=owner, action=AuthorAction.CREATED
+    )
+    if agent.code:
+        authority.record_author(
+            session, agent=agent, version=agent.version, user=owner, action=AuthorAction.CODE
+        )
     _after_change(session, agent)
     return agent
 
@@ -128,11 +135,9 @@ def update_agent(
 ) -> Agent:
     """Edit the working copy. Only the owner or an admin may; not while pending or approved."""
     agent = get_agent(session, agent_id=agent_id)
-    actor = get_user(session, email=actor_email)
-    if actor.id != agent.owner_id and actor.role != Role.ADMIN:
-        raise PermissionDeniedError(
-            f"only the owner ({agent.owner.email}) or an admin may edit agent {agent.id}"
-        )
+    actor = authority.authorise_owner_action(
+        session, agent=agent, actor_email=actor_email, action="edit"
+    )
     if agent.status not in EDITABLE:
         hint = (
             "cancel the submission first"
@@ -158,9 +163,17 @@ def update_agent(
         _start_next_version(
             session, agent=agent, actor=actor.email, source=source, previous=previous
         )
+    code_changed = changes["code"] != agent.code or changes["code_filename"] != agent.code_filename
     for field, value in changes.items():
         setattr(agent, field, value)
     session.flush()
+    authority.record_author(
+        session, agent=agent, version=agent.version, user=actor, action=AuthorAction.EDITED
+    )
+    if code_changed:
+        authority.record_author(
+            session, agent=agent, version=agent.version, user=actor, action=AuthorAction.CODE
+        )
     _after_change(session, agent)
     return agent
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.auth import get_user
+from core.actors import acting_user
 from core.errors import ValidationError
 from core.jira import hooks as jira_hooks
 from core.models import Comment, Source
@@ -29,7 +29,7 @@ def add_comment(
     session: Session, *, agent_id: int, actor_email: str, body: str, source: Source
 ) -> Comment:
     agent = get_agent(session, agent_id=agent_id)
-    actor = get_user(session, email=actor_email)
+    actor = acting_user(session, email=actor_email, action="comment")
     comment = Comment(agent_id=agent.id, author=actor.email, body=clean_body(body), source=source)
     session.add(comment)
     session.flush()

@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from core import deploy_webhook
 from core.audit.approval import require_approved_content
 from core.audit.content import content_hash_of
-from core.auth import get_user
 from core.errors import ConflictError, InvalidTransitionError, PermissionDeniedError
 from core.jira import hooks as jira_hooks
 from core.models import (
     Agent,
     AgentStatus,
     AgentVersion,
+    AuthorAction,
     Role,
     Source,
     StatusChange,
@@ -28,9 +28,8 @@ from core.models import (
     VersionStatus,
     utcnow,
 )
+from core.registry import authority
 from core.registry.agents import get_agent
-
-DECIDER_ROLES = frozenset({Role.APPROVER, Role.ADMIN})
 
 
 def move(
@@ -105,24 +104,6 @@ def _require_state(agent: Agent, allowed: AgentStatus, action: str) -> None:
         )
 
 
-def _require_owner_or_admin(agent: Agent, actor: User, action: str) -> None:
-    if actor.id != agent.owner_id and actor.role != Role.ADMIN:
-        raise PermissionDeniedError(
-            f"only the owner ({agent.owner.email}) or an admin may {action} agent {agent.id}"
-        )
-
-
-def _require_decider(agent: Agent, actor: User, action: str) -> None:
-    if actor.role not in DECIDER_ROLES:
-        raise PermissionDeniedError(
-            f"{actor.email} is a {actor.role.value}; only approvers may {action} agents"
-        )
-    if actor.id == agent.owner_id:
-        raise PermissionDeniedError(
-            f"{actor.email} owns agent {agent.id}; another approver must {action} it"
-        )
-
-
 def current_snapshot(session: Session, *, agent: Agent) -> AgentVersion | None:
     return session.scalar(
         select(AgentVersion).where(
@@ -136,9 +117,13 @@ def submit_agent(
 ) -> Agent:
     """Freeze the working copy as an immutable version and put it up for approval."""
     agent = get_agent(session, agent_id=agent_id)
-    actor = get_user(session, email=actor_email)
-    _require_owner_or_admin(agent, actor, "submit")
+    actor = authority.authorise_owner_action(
+        session, agent=agent, actor_email=actor_email, action="submit"
+    )
     _require_state(agent, AgentStatus.DRAFT, "submit")
+    authority.record_author(
+        session, agent=agent, version=agent.version, user=actor, action=AuthorAction.SUBMITTED
+    )
     session.add(
         AgentVersion(
             agent_id=agent.id,
@@ -175,8 +160,9 @@ def cancel_agent(
 ) -> Agent:
     """Withdraw a pending submission; the next edit or submission is a new version."""
     agent = get_agent(session, agent_id=agent_id)
-    actor = get_user(session, email=actor_email)
-    _require_owner_or_admin(agent, actor, "cancel")
+    actor = authority.authorise_owner_action(
+        session, agent=agent, actor_email=actor_email, action="cancel"
+    )
     _require_state(agent, AgentStatus.PENDING, "cancel")
     _set_snapshot_status(session, agent=agent, status=VersionStatus.CANCELLED)
     cancelled_version = agent.version
@@ -202,15 +188,23 @@ def decide_agent(
     *,
     agent_id: int,
     approve: bool,
-    actor: str,
+    actor_email: str,
     source: Source,
     comment: str = "",
     at=None,  # noqa: ANN001 - datetime of the decision (Jira's event time), default now
 ) -> Agent:
-    """Record an approval decision without permission checks (Jira already decided)."""
+    """Record an approval decision by `actor_email`, who must be allowed to make it now.
+
+    Every decision path (dashboard, CLI, Jira) comes through here, so the authority check
+    (`core.registry.authority.authorise_decision`) cannot be skipped.
+    """
     agent = get_agent(session, agent_id=agent_id)
     to = AgentStatus.APPROVED if approve else AgentStatus.REJECTED
-    _require_state(agent, AgentStatus.PENDING, "approve" if approve else "reject")
+    verb = "approve" if approve else "reject"
+    actor = authority.authorise_decision(
+        session, agent=agent, actor_email=actor_email, action=verb
+    ).email
+    _require_state(agent, AgentStatus.PENDING, verb)
     when = at or utcnow()
     snapshot = current_snapshot(session, agent=agent)
     _set_snapshot_status(
@@ -268,15 +262,12 @@ def _decide_as_user(
     comment: str,
     approve: bool,
 ) -> Agent:
-    """An approver's decision: permission checks, the move, and the Jira transition."""
-    agent = get_agent(session, agent_id=agent_id)
-    actor = get_user(session, email=actor_email)
-    _require_decider(agent, actor, "approve" if approve else "reject")
-    decide_agent(
+    """A decision made in the registry: the checked move, then the Jira transition."""
+    agent = decide_agent(
         session,
         agent_id=agent_id,
         approve=approve,
-        actor=actor.email,
+        actor_email=actor_email,
         source=source,
         comment=comment,
     )
@@ -290,11 +281,7 @@ def deploy_agent(
 ) -> Agent:
     """Put the approved version into production (admins only); the previous one retires."""
     agent = get_agent(session, agent_id=agent_id)
-    actor = get_user(session, email=actor_email)
-    if actor.role != Role.ADMIN:
-        raise PermissionDeniedError(
-            f"{actor.email} is a {actor.role.value}; only admins deploy agents"
-        )
+    actor = authority.authorise_deploy(session, actor_email=actor_email)
     _require_state(agent, AgentStatus.APPROVED, "deploy")
     snapshot = current_snapshot(session, agent=agent)
     deployed_hash = (
@@ -339,11 +326,21 @@ def _set_snapshot_status(
 
 
 def allowed_actions(agent: Agent, user: User) -> dict[str, str | None]:
-    """For each action, None if `user` may take it now, else the reason why not."""
+    """For each action, None if `user` may take it now, else the reason why not.
+
+    Only for showing buttons: the action itself checks again, re-reading the user.
+    """
     from core.registry.agents import EDITABLE  # agents imports this module lazily too
 
+    session = Session.object_session(agent)
+
+    def require_owner_or_admin(action: str) -> None:
+        reason = authority.owner_action_refusal(agent, user, action)
+        if reason is not None:
+            raise PermissionDeniedError(reason)
+
     def edit() -> None:
-        _require_owner_or_admin(agent, user, "edit")
+        require_owner_or_admin("edit")
         if agent.status not in EDITABLE:
             raise InvalidTransitionError(f"agent {agent.id} is {agent.status.value}")
 
@@ -354,14 +351,16 @@ def allowed_actions(agent: Agent, user: User) -> dict[str, str | None]:
 
     def owner_move(action: str, state: AgentStatus):  # noqa: ANN202
         def check() -> None:
-            _require_owner_or_admin(agent, user, action)
+            require_owner_or_admin(action)
             _require_state(agent, state, action)
 
         return check
 
     def decision(action: str):  # noqa: ANN202
         def check() -> None:
-            _require_decider(agent, user, action)
+            reason = authority.decision_refusal(session, agent=agent, user=user, action=action)
+            if reason is not None:
+                raise PermissionDeniedError(reason)
             _require_state(agent, AgentStatus.PENDING, action)
 
         return check

@@ -24,8 +24,8 @@ with users:
 with tokens:
     render_tokens(user)
 with webhooks:
-    render_webhooks()
+    render_webhooks(user)
 with prices:
-    render_prices()
+    render_prices(user)
 with jira:
     render_jira_check()

@@ -2,19 +2,34 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from typing import Any
 
 
-def jira_user(name: str = "Ada Approver", email: str = "ada@example.com") -> dict[str, Any]:
-    return {
-        "accountId": "5b10ac8d82e05b22cc7d4ef5",
+def account_id_for(email: str) -> str:
+    """A stable Cloud-style accountId per person (24 hex digits), as Jira gives each user."""
+    return hashlib.sha256(email.encode()).hexdigest()[:24]
+
+
+def jira_user(
+    name: str = "Ada Approver",
+    email: str | None = "ada@example.com",
+    *,
+    account_id: str | None = None,
+) -> dict[str, Any]:
+    """A Cloud user; `email=None` is one whose privacy settings hide the address."""
+    user = {
+        "accountId": account_id or account_id_for(email or name),
         "displayName": name,
         "emailAddress": email,
         "active": True,
         "timeZone": "UTC",
         "accountType": "atlassian",
     }
+    if email is None:
+        del user["emailAddress"]
+    return user
 
 
 def _issue(key: str, status: str, summary: str = "Approve agent") -> dict[str, Any]:

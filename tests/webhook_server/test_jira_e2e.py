@@ -81,8 +81,11 @@ def cli_json(capsys, *argv: str) -> dict:  # noqa: ANN001
 
 
 def test_submit_then_approve_in_jira_approves_the_agent(server, jira_env, capsys):  # noqa: F811
-    add_user = "users add --email dev@example.com --name Dev --role developer --no-password"
-    assert main(add_user.split()) == 0
+    for line in (
+        "--email dev@example.com --name Dev --role developer",
+        "--email ada@example.com --name Ada --role approver",
+    ):
+        assert main(["users", "add", *line.split(), "--no-password"]) == 0
     created = cli_json(
         capsys,
         "agents",

@@ -39,7 +39,8 @@ def client(app):  # noqa: ANN001
 
 
 @pytest.fixture
-def agent_id(people, make_agent):  # noqa: ANN001
+def agent_id(people, make_agent, make_user):  # noqa: ANN001
+    make_user("ada@example.com", "approver")  # the payloads' Jira user
     agent = make_agent(people["developer"])
     with session_scope(write=True) as session:
         registry.submit_agent(

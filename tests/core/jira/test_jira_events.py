@@ -25,8 +25,12 @@ def _secret(monkeypatch, db_url):  # noqa: ANN001
 
 
 @pytest.fixture
-def pending_agent(people, make_agent):  # noqa: ANN001
-    """A submitted agent whose Jira issue is AGENT-7 (Jira itself is not configured here)."""
+def pending_agent(people, make_agent, make_user):  # noqa: ANN001
+    """A submitted agent whose Jira issue is AGENT-7 (Jira itself is not configured here).
+
+    Ada, the default Jira user of the payloads, is an approver with a registry account.
+    """
+    make_user("ada@example.com", "approver")
     agent = make_agent(people["developer"])
     with session_scope(write=True) as session:
         registry.submit_agent(

@@ -34,7 +34,8 @@ def not_run(monkeypatch) -> list[dict]:  # noqa: ANN001
 
 
 @pytest.fixture
-def pending_agent(people, make_agent) -> int:  # noqa: ANN001
+def pending_agent(people, make_agent, make_user) -> int:  # noqa: ANN001
+    make_user("ada@example.com", "approver")  # the payloads' Jira user
     agent = make_agent(people["developer"])
     with session_scope(write=True) as session:
         registry.submit_agent(

@@ -57,6 +57,7 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
         **agent_summary(agent),
         "approved_by": agent.approved_by,
         "approved_at": iso(agent.approved_at),
+        "jira_issue_deleted": _deleted_issue(agent),
         "history": [
             {
                 "from": row.from_status,
@@ -75,7 +76,14 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
                 "body": c.body,
                 "source": c.source.value,
                 "at": iso(c.created_at),
+                "deleted_at": iso(c.deleted_at),  # deleted in Jira: shown struck out
             }
             for c in list_comments(session, agent_id=agent_id)
         ],
     }
+
+
+def _deleted_issue(agent: Agent) -> str | None:
+    """The key of the agent's Jira issue if it was deleted in Jira (until a new one exists)."""
+    deleted = agent.jira_issue_deleted_key
+    return deleted if deleted and agent.jira_issue_key in (None, deleted) else None

@@ -176,9 +176,8 @@ def _agent_for_issue(session: Session, key: str) -> tuple[Agent | None, int | No
 def jira_user_label(user: Any) -> str:
     if not isinstance(user, dict):
         return "Jira"
-    return str(
-        user.get("emailAddress") or user.get("displayName") or user.get("accountId") or "Jira"
-    )[:255]
+    label = user.get("emailAddress") or user.get("displayName") or user.get("accountId")
+    return shapes.text(label, shapes.PERSON_LENGTH) or "Jira"  # no NUL, fits the column
 
 
 def _event_time(timestamp_ms: int | None) -> datetime:

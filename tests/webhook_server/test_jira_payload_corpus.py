@@ -202,6 +202,24 @@ CASES = [
         decided=True,
         check=_issue_deleted("BUG-15", keeps_key=True),
     ),
+    # Jira Server: a comment edit as `jira:issue_updated` + issue_comment_edited.
+    Case(
+        "zulip/comment_edited_v2.json",
+        200,
+        "processed",
+        issue_key="BUG-15",
+        known_comment=("10400", "Adding a comment."),
+        check=_comment("Adding a comment. Oh, what a comment it is!"),
+    ),
+    # The legacy (Jira 5) shape: a `transition` object, no webhookEvent.
+    Case(
+        "zulip/change_status_v1.json",
+        200,
+        "ignored",
+        reason="no webhookEvent in the body",
+        issue_key="TEST-1",
+        check=lambda data: None if data["status"] == "pending" else pytest.fail(str(data)),
+    ),
     Case(
         "zulip/worklog_created.json",
         200,
@@ -214,6 +232,7 @@ CASES = [
 WITHOUT_AGENTS = {
     "zulip/comment_created_no_issue_details.json": "invalid",
     "zulip/example_anomalous_payload.json": "ignored",
+    "zulip/change_status_v1.json": "ignored",
     "zulip/worklog_created.json": "ignored",
     "zulip/commented_markup_v1.json": "unmatched",
     "mattermost/webhook-issue-updated-resolved-one-changelog.json": "ignored",

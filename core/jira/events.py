@@ -67,7 +67,12 @@ def apply_event(session: Session, *, payload: dict[str, Any]) -> Outcome:
         return Outcome(WebhookStatus.IGNORED, event.problem)
     agent, version, key = _match(session, event)
     if agent is None or key is None:
-        if event.status_item is None and event.comment is None and not event.issue_deleted:
+        if (
+            event.status_item is None
+            and event.comment is None
+            and event.remaining_comment_ids is None
+            and not event.issue_deleted
+        ):
             return Outcome(WebhookStatus.IGNORED, "no status change or comment")
         issue = event.issue_key or f"id {event.issue_id}"
         return Outcome(WebhookStatus.UNMATCHED, f"no agent has Jira issue {issue}")
@@ -81,6 +86,9 @@ def apply_event(session: Session, *, payload: dict[str, Any]) -> Outcome:
     if event.comment is not None:  # also a transition made with a comment (one event, both)
         comment_outcome = _apply_comment(session, agent, event.comment, summary)
         outcome = outcome or comment_outcome
+    if event.remaining_comment_ids is not None:
+        deleted = _mark_missing_comments(session, agent, event.remaining_comment_ids, summary)
+        outcome = outcome or deleted
     return outcome or Outcome(WebhookStatus.IGNORED, "no status change or comment")
 
 
@@ -319,6 +327,44 @@ def _apply_comment(
     )
     session.flush()
     return Outcome(WebhookStatus.PROCESSED, "comment added")
+
+
+def _mark_missing_comments(
+    session: Session, agent: Agent, remaining: frozenset[str], summary: EventSummary
+) -> Outcome:
+    """A comment deletion that names no comment: the agent's Jira-linked comments missing
+    from the issue's complete comment list are the deleted ones. Only when the agent's
+    comments all belong to this one issue, and only comments stored before the event."""
+    keys = set(
+        session.scalars(
+            select(AgentVersion.jira_issue_key).where(
+                AgentVersion.agent_id == agent.id, AgentVersion.jira_issue_key.is_not(None)
+            )
+        )
+    )
+    if keys - {summary.issue_key} or agent.jira_issue_deleted_key or summary.timestamp_ms is None:
+        return Outcome(WebhookStatus.IGNORED, "comment deletion names no comment")
+    at = _event_time(summary.timestamp_ms)
+    gone = [
+        c
+        for c in session.scalars(
+            select(Comment).where(
+                Comment.agent_id == agent.id,
+                Comment.jira_comment_id.is_not(None),
+                Comment.deleted_at.is_(None),
+            )
+        )
+        if c.jira_comment_id not in remaining and _naive(c.created_at) <= _naive(at)
+    ]
+    for comment in gone:
+        comment.deleted_at = at
+    if not gone:
+        return Outcome(WebhookStatus.IGNORED, "no stored comment is missing from the issue")
+    return Outcome(WebhookStatus.PROCESSED, f"{len(gone)} comment(s) marked deleted")
+
+
+def _naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=None) if value.tzinfo else value
 
 
 def _apply_issue_deleted(

@@ -68,6 +68,9 @@ class JiraEvent:
     status_item: dict[str, str] | None  # a changelog `status` item (sanitised)
     fields_status: str | None  # issue.fields.status.name
     comment: JiraComment | None
+    # A comment deletion that names no comment (Jira's `issue_comment_deleted` without a
+    # `comment`): the ids of the issue's comments left after it, when the list is complete.
+    remaining_comment_ids: frozenset[str] | None = None
     problem: str | None = None  # set: nothing here can be acted on, for this reason
 
     @property
@@ -127,6 +130,7 @@ def parse_event(payload: Any) -> JiraEvent:
             _dict(_dict(issue.get("fields")).get("status")).get("name"), STATUS_LENGTH
         ),
         comment=comment,
+        remaining_comment_ids=_remaining_comment_ids(event_type, body, issue),
     )
     return _with_problem(event, body, comment_problem)
 
@@ -169,6 +173,23 @@ def _comment(
         body=readable.replace("\x00", "").strip()[:BODY_LENGTH],
         author=value.get("author"),
     ), None
+
+
+def _remaining_comment_ids(
+    event_type: str | None, body: dict[str, Any], issue: dict[str, Any]
+) -> frozenset[str] | None:
+    if event_type != ISSUE_UPDATED or body.get("comment") is not None:
+        return None
+    if body.get("issue_event_type_name") != "issue_comment_deleted":
+        return None
+    listing = _dict(_dict(issue.get("fields")).get("comment"))
+    comments, total = listing.get("comments"), listing.get("total")
+    if not isinstance(comments, list) or isinstance(total, bool) or total != len(comments):
+        return None  # not the whole list: what is missing is unknown
+    if listing.get("startAt", 0) not in (0, None):
+        return None
+    ids = {text(_dict(c).get("id"), COMMENT_ID_LENGTH) for c in comments}
+    return None if None in ids else frozenset(i for i in ids if i is not None)
 
 
 def _issue_ref(self_url: Any) -> str | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from webhook_server import create_app
 
 SECRET = "corpus-secret"
 CORPUS = Path(__file__).resolve().parents[1] / "jira_payloads"
+STORED_BEFORE = datetime(2010, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -41,7 +43,7 @@ class Case:
     issue_key: str | None = None  # the agent gets this Jira issue key…
     issue_id: str | None = None  # …and/or the stored Jira issue id
     last_status: str | None = None  # the last Jira status we knew of the issue
-    known_comment: tuple[str, str] | None = None  # (Jira comment id, body) stored before
+    known_comments: tuple[tuple[str, str], ...] = ()  # (Jira comment id, body) stored before
     decided: bool = False  # the submission was approved in the registry before
     check: Callable[[dict], None] = field(default=lambda data: None)
 
@@ -64,6 +66,11 @@ def _deleted_comment(body: str) -> Callable[[dict], None]:
         assert comment["deleted_at"] is not None
 
     return check
+
+
+def _deleted_ids(data: dict, deleted: list[str]) -> None:
+    assert [c["body"] for c in data["comments"] if c["deleted_at"]] == deleted
+    assert [c["body"] for c in data["comments"] if not c["deleted_at"]] == ["Tomek"]
 
 
 def _note(text: str, *, status: str = "pending") -> Callable[[dict], None]:
@@ -108,7 +115,7 @@ CASES = [
         200,
         "processed",
         issue_id="10013",
-        known_comment=("10084", "and higher"),
+        known_comments=(("10084", "and higher"),),
         check=_comment("and higher eeven higher"),
     ),
     Case(
@@ -116,7 +123,7 @@ CASES = [
         200,
         "processed",
         issue_id="10013",
-        known_comment=("10084", "and higher eeven higher"),
+        known_comments=(("10084", "and higher eeven higher"),),
         check=_deleted_comment("and higher eeven higher"),
     ),
     # Jira Cloud comment events (with `issue`).
@@ -132,7 +139,7 @@ CASES = [
         200,
         "processed",
         issue_key="TES-41",
-        known_comment=("10019", "Added a comment"),
+        known_comments=(("10019", "Added a comment"),),
         check=_comment("Added a comment, then edited it"),
     ),
     Case(
@@ -140,7 +147,7 @@ CASES = [
         200,
         "processed",
         issue_key="TES-41",
-        known_comment=("10019", "Added a comment, then edited it"),
+        known_comments=(("10019", "Added a comment, then edited it"),),
         check=_deleted_comment("Added a comment, then edited it"),
     ),
     # The status is only in issue.fields.status (the changelog has a resolution item).
@@ -174,7 +181,7 @@ CASES = [
         200,
         "processed",
         issue_key="SP-1",
-        known_comment=("10000", "This is a very important issue"),
+        known_comments=(("10000", "This is a very important issue"),),
         check=_comment("This is a very important issue! I’m on it!"),
     ),
     Case(
@@ -182,7 +189,7 @@ CASES = [
         200,
         "processed",
         issue_key="SP-1",
-        known_comment=("10000", "This is a very important issue! I’m on it!"),
+        known_comments=(("10000", "This is a very important issue! I’m on it!"),),
         check=_deleted_comment("This is a very important issue! I’m on it!"),
     ),
     # Wiki markup with \r\n, {code:python}, {noformat}, {quote}, links: stored readable.
@@ -208,8 +215,18 @@ CASES = [
         200,
         "processed",
         issue_key="BUG-15",
-        known_comment=("10400", "Adding a comment."),
+        known_comments=(("10400", "Adding a comment."),),
         check=_comment("Adding a comment. Oh, what a comment it is!"),
+    ),
+    # Jira's `issue_comment_deleted` naming no comment: the issue's complete comment list
+    # (only 10000 left) tells which stored comment is gone.
+    Case(
+        "zulip/comment_deleted_v2.json",
+        200,
+        "processed",
+        issue_key="TOM-1",
+        known_comments=(("10000", "Tomek"), ("10001", "Gone now")),
+        check=lambda data: _deleted_ids(data, ["Gone now"]),
     ),
     # The legacy (Jira 5) shape: a `transition` object, no webhookEvent.
     Case(
@@ -278,8 +295,7 @@ def _agent_for(case: Case, people: dict, make_agent) -> int:  # noqa: ANN001
             session.add(
                 JiraIssueState(issue_key=key, issue_id=case.issue_id, last_status=case.last_status)
             )
-        if case.known_comment:
-            comment_id, body = case.known_comment
+        for comment_id, body in case.known_comments:
             session.add(
                 Comment(
                     agent_id=agent.id,
@@ -287,6 +303,7 @@ def _agent_for(case: Case, people: dict, make_agent) -> int:  # noqa: ANN001
                     body=body,
                     source=Source.JIRA,
                     jira_comment_id=comment_id,
+                    created_at=STORED_BEFORE,  # before the payloads' own (old) timestamps
                 )
             )
     return agent.id

@@ -410,3 +410,23 @@ def test_parser_never_raises(payload):
 def test_any_signed_json_ends_processed_ignored_or_unmatched(agent_id, payload):
     event = deliver(payload)
     assert event["status"] in {"processed", "ignored", "unmatched", "stale"}, event
+
+
+def test_comment_deletion_naming_no_comment_uses_the_complete_comment_list(agent_id):
+    for comment_id, body in (("800", "kept"), ("801", "gone")):
+        deliver(payloads.comment_event(KEY, comment_id=comment_id, body=body, timestamp=1_000))
+    event = payloads.issue_commented(KEY, comment_id="800", body="kept") | {
+        "issue_event_type_name": "issue_comment_deleted",
+        "timestamp": payloads.now_ms(),
+    }
+    del event["comment"]
+    truncated = {"comments": [{"id": "800"}], "total": 2, "startAt": 0}
+    event["issue"]["fields"]["comment"] = truncated
+    assert deliver(event)["status"] == "ignored"  # not the whole list: nothing is concluded
+    event["issue"]["fields"]["comment"] = truncated | {"total": 1}
+    assert deliver(event)["status"] == "processed"
+    comments = status_of(agent_id)["comments"]
+    assert [(c["body"], c["deleted_at"] is not None) for c in comments] == [
+        ("kept", False),
+        ("gone", True),
+    ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from core.jira.adf import to_plain_text
@@ -116,7 +116,7 @@ def parse_event(payload: Any) -> JiraEvent:
     if comment is not None and issue_key is None and issue_id is None:
         # Jira Server/DC: `comment_*` without `issue`; comment.self names the issue.
         ref = _issue_ref(_dict(comment_value).get("self"))
-        if ref is not None and ref.isdigit():
+        if ref is not None and ref.isascii() and ref.isdigit():
             issue_id = ref[:ID_LENGTH]
         elif ref is not None:
             issue_key = ref[:KEY_LENGTH]
@@ -149,7 +149,7 @@ def _with_problem(event: JiraEvent, body: dict[str, Any], comment_problem: str |
         problem = "no issue in the event (no issue key or id, no comment.self naming one)"
     if problem is None:
         return event
-    return JiraEvent(**{**event.__dict__, "problem": problem})
+    return replace(event, problem=problem)
 
 
 def _comment(

@@ -79,6 +79,8 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         st.link_button(f"Jira {info['jira_issue_key']}", info["jira_issue_url"])
     elif info["jira_issue_key"]:
         st.caption(f"Jira issue {info['jira_issue_key']}")
+    if info.get("jira_issue_deleted"):
+        st.warning(f"Jira issue {info['jira_issue_deleted']} was deleted in Jira", icon="🗑️")
     _actions(agent_id, user, data["actions"])
 
     config, versions, timeline, comments = st.tabs(
@@ -114,7 +116,13 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         for comment in info["comments"]:
             with st.chat_message("user", avatar=":material/person:"):
                 st.markdown(f"**{comment['author']}** · {comment['at'][:16].replace('T', ' ')} UTC")
-                st.markdown(comment["body"])
+                if comment.get("deleted_at"):
+                    st.caption("Deleted in Jira")
+                    st.markdown(
+                        "\n\n".join(f"~~{p.strip()}~~" for p in comment["body"].split("\n\n"))
+                    )
+                else:
+                    st.markdown(comment["body"])
         _comment_form(agent_id, user)
 
 

@@ -185,6 +185,8 @@ def _status(args) -> int:  # noqa: ANN001
     print(f"#{data['id']} {data['name']} — {data['status']} (version {data['version']})")
     if data["jira_issue_key"]:
         print(f"Jira: {data['jira_issue_key']} {data['jira_issue_url'] or ''}".rstrip())
+    if data.get("jira_issue_deleted"):
+        print(f"Jira issue {data['jira_issue_deleted']} was deleted in Jira")
     if data["approved_by"]:
         print(f"approved by {data['approved_by']} at {data['approved_at']}")
     print("history:")
@@ -194,7 +196,8 @@ def _status(args) -> int:  # noqa: ANN001
     if data["comments"]:
         print("comments:")
         for c in data["comments"]:
-            print(f"  {c['at']}  {c['author']} ({c['source']}): {c['body']}")
+            deleted = " [deleted in Jira]" if c.get("deleted_at") else ""
+            print(f"  {c['at']}  {c['author']} ({c['source']}){deleted}: {c['body']}")
     return 0
 
 

@@ -24,6 +24,7 @@ from core.jira.issue_content import (
     issue_fields,
     submission_label,
 )
+from core.jira.issue_states import remember_issue_id
 from core.leases import PROCESS_ID as WORKER_ID
 from core.models import (
     Agent,
@@ -293,6 +294,7 @@ def _record_result(session: Session, row: JiraOutbox, result: Any) -> None:
         agent = session.get(Agent, row.agent_id)
         if agent is not None and agent.version == row.version:
             agent.jira_issue_key = key
+        remember_issue_id(session, key=key, issue_id=result.get("id"))  # for Server/DC events
         row.payload = {**row.payload, "issue_key": key}
     elif row.kind == OutboxKind.POST_COMMENT and isinstance(result, dict) and result.get("id"):
         jira_id = str(result["id"])

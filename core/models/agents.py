@@ -57,6 +57,9 @@ class Agent(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     production_version: Mapped[int | None] = mapped_column(Integer)
     jira_issue_key: Mapped[str | None] = mapped_column(String(32), index=True)
+    # Set when that issue was deleted in Jira (a pending submission is then decided in the
+    # registry, or cancelled and submitted again for a new issue).
+    jira_issue_deleted_key: Mapped[str | None] = mapped_column(String(32))
     approved_by: Mapped[str | None] = mapped_column(String(255))
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -159,6 +162,7 @@ class Comment(Base):
     source: Mapped[Source] = mapped_column(_str_enum(Source))
     # Set when the comment came from, or was posted to, Jira (dedupes the webhook echo).
     jira_comment_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # deleted in Jira
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -59,11 +59,16 @@ class JiraOutbox(Base):
 
 
 class JiraIssueState(Base):
-    """The newest Jira status event applied per issue, so older deliveries are not applied."""
+    """What we know of one Jira issue: its newest applied status event (older deliveries are
+    not applied), its numeric id (Jira Server/DC comment events name only the id) and whether
+    it was deleted in Jira."""
 
     __tablename__ = "jira_issue_states"
 
     issue_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    issue_id: Mapped[str | None] = mapped_column(String(32), index=True)
     last_status: Mapped[str | None] = mapped_column(String(120))
     last_status_event_ms: Mapped[int | None] = mapped_column(BigInteger)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_by: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -59,6 +59,7 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
         "approved_by": agent.approved_by,
         "approved_at": iso(agent.approved_at),
         "content_hash": current_content_hash(session, agent=agent),
+        "jira_issue_deleted": _deleted_issue(agent),
         "history": [
             {
                 "from": row.from_status,
@@ -78,6 +79,7 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
                 "body": c.body,
                 "source": c.source.value,
                 "at": iso(c.created_at),
+                "deleted_at": iso(c.deleted_at),  # deleted in Jira: shown struck out
             }
             for c in list_comments(session, agent_id=agent_id)
         ],
@@ -92,3 +94,9 @@ def current_content_hash(session: Session, *, agent: Agent) -> str:
         )
     )
     return frozen or content_hash_of(agent)
+
+
+def _deleted_issue(agent: Agent) -> str | None:
+    """The key of the agent's Jira issue if it was deleted in Jira (until a new one exists)."""
+    deleted = agent.jira_issue_deleted_key
+    return deleted if deleted and agent.jira_issue_key in (None, deleted) else None

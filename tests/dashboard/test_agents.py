@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import registry
 from core.db import session_scope
+from core.models import Agent, Comment, Source, utcnow
 from tests.dashboard.conftest import PEOPLE, button, go, log_in, messages
 
 
@@ -165,3 +166,25 @@ def test_an_uploaded_binary_file_is_refused_under_the_field(dash_db):
     assert "code must be UTF-8 text" in messages(at.error)
     with session_scope(dash_db) as session:
         assert registry.list_agents(session) == []
+
+
+def test_a_comment_deleted_in_jira_is_struck_out_and_a_deleted_issue_is_named(dash_db, add_agent):
+    agent_id = add_agent(submit=True)
+    with session_scope(dash_db, write=True) as session:
+        session.add(
+            Comment(
+                agent_id=agent_id,
+                author="ada@example.com",
+                body="Needs a rate limit",
+                source=Source.JIRA,
+                jira_comment_id="900",
+                deleted_at=utcnow(),
+            )
+        )
+        session.get(Agent, agent_id).jira_issue_deleted_key = "AGENT-12"
+    at = log_in(PEOPLE["developer2"])
+    at.session_state["agent_id"] = agent_id
+    go(at, "agents")
+    assert any(m.value == "~~Needs a rate limit~~" for m in at.markdown)
+    assert "Deleted in Jira" in messages(at.caption)
+    assert "Jira issue AGENT-12 was deleted in Jira" in messages(at.warning)

@@ -184,7 +184,12 @@ class JiraDouble:
         comment_id = str(next(self._comment_ids))
         with self._lock:
             self.issues[key].comments.append({"id": comment_id, "body": body})
-        self._queue(payloads.comment_event(key, comment_id=comment_id, body=body, author=author))
+            status = self.issues[key].status  # like Jira: the issue as it is now
+        self._queue(
+            payloads.comment_event(
+                key, comment_id=comment_id, body=body, author=author, status=status
+            )
+        )
         return comment_id
 
     def send_webhook(
@@ -429,6 +434,7 @@ class JiraDouble:
                 comment_id=comment_id,
                 body=_plain(body),
                 author=payloads.jira_user("Registry Bot", self.email),
+                status=issue.status,
             )
         )
         return _json(

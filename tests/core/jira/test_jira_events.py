@@ -156,22 +156,30 @@ def test_comments_are_keyed_by_jira_id_across_event_kinds(pending_agent):
     assert comments[0]["author"] == "ada@example.com"
 
 
-def test_echo_of_a_registry_comment_is_linked_not_duplicated(pending_agent, people):
+def test_a_jira_comment_is_never_linked_to_a_registry_comment_by_text(pending_agent, people):
+    """The "LGTM" swallow: a registry comment queued while Jira was down, then a Jira user's
+    different comment containing it. Matching is by Jira comment id only: the Jira text is
+    stored as its own comment and the registry comment keeps waiting for its own Jira id
+    (the outbox records it when it posts the comment, and drops a webhook copy then)."""
     with session_scope(write=True) as session:
         registry.add_comment(
             session,
             agent_id=pending_agent,
             actor_email=people["developer"],
-            body="Ready for review",
+            body="LGTM",
             source=Source.CLI,
         )
-    echo = payloads.comment_event(
-        "AGENT-7", comment_id="777", body="dev@example.com (Agent Registry): Ready for review"
-    )
-    deliver(echo, "echo")
+    text = "Not LGTM at all: this agent leaks customer data to a third-party API."
+    deliver(payloads.comment_event("AGENT-7", comment_id="778", body=text), "jira-user")
     with session_scope() as session:
-        rows = session.scalars(select(Comment).where(Comment.agent_id == pending_agent)).all()
-        assert [(c.body, c.jira_comment_id) for c in rows] == [("Ready for review", "777")]
+        rows = session.scalars(
+            select(Comment).where(Comment.agent_id == pending_agent).order_by(Comment.id)
+        ).all()
+        assert [(c.body, c.source, c.jira_comment_id) for c in rows] == [
+            ("LGTM", Source.CLI, None),
+            (text, Source.JIRA, "778"),
+        ]
+    assert events()["jira-user"]["status"] == "processed"
 
 
 def test_approval_echo_of_a_local_decision_changes_nothing(pending_agent, people):

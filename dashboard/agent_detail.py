@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import auth, registry
 from core.models import Source
+from core.safe_markdown import code_span, escape_markdown, safe_markdown
 from dashboard.db import reading, writing
 from dashboard.feedback import notify_after_rerun, showing_errors
 from dashboard.identity import CREATORS, CurrentUser
@@ -67,11 +68,11 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
     if not attempt.ok:
         return
     info = data["status"]
-    st.title(f"{info['name']}")
+    st.title(escape_markdown(info["name"]))
     st.markdown(
         f"{STATUS_ICONS.get(info['status'], '')} **{info['status']}** · version {info['version']}"
         + (f" · v{info['production_version']} in production" if info["production_version"] else "")
-        + f" · owner {info['owner']} · model `{info['model']}`"
+        + f" · owner {escape_markdown(info['owner'])} · model {code_span(info['model'])}"
     )
     if info["jira_issue_url"]:
         st.link_button(f"Jira {info['jira_issue_key']}", info["jira_issue_url"])
@@ -83,13 +84,13 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         ["Configuration", "Versions", "Status timeline", f"Comments ({len(info['comments'])})"]
     )
     with config:
-        st.markdown(info["description"])
-        st.markdown("**Tools:** " + (", ".join(f"`{t}`" for t in info["tools"]) or "none"))
+        st.markdown(safe_markdown(info["description"]))
+        st.markdown("**Tools:** " + (", ".join(code_span(t) for t in info["tools"]) or "none"))
         if data["system_prompt"]:
             st.markdown("**System prompt**")
             st.code(data["system_prompt"], language=None, wrap_lines=True)
         if data["code"]:
-            st.markdown(f"**Code** {data['code_filename'] or ''}")
+            st.markdown(f"**Code** {escape_markdown(data['code_filename'] or '')}")
             st.code(data["code"], language="python", line_numbers=True)
     with versions:
         if data["versions"]:
@@ -100,14 +101,16 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         for row in reversed(info["history"]):
             move = f"{row['from']} → {row['to']}" if row["from"] else row["to"]
             st.markdown(
-                f"**{move}** · {row['actor']} via {row['source']} · {row['at'][:16].replace('T', ' ')} UTC"
-                + (f"  \n{row['comment']}" if row["comment"] else "")
+                f"**{move}** · {escape_markdown(row['actor'])} via {row['source']} · {row['at'][:16].replace('T', ' ')} UTC"
+                + (f"\n\n{safe_markdown(row['comment'])}" if row["comment"] else "")
             )
     with comments:
         for comment in info["comments"]:
             with st.chat_message("user", avatar=":material/person:"):
-                st.markdown(f"**{comment['author']}** · {comment['at'][:16].replace('T', ' ')} UTC")
-                st.markdown(comment["body"])
+                st.markdown(
+                    f"**{escape_markdown(comment['author'])}** · {comment['at'][:16].replace('T', ' ')} UTC"
+                )
+                st.markdown(safe_markdown(comment["body"]))
         _comment_form(agent_id, user)
 
 

@@ -139,6 +139,8 @@ def import_file(
     agents: dict[int, str] = {}
     checked: set[int] = set()
     now = naive_utcnow()
+    if path.exists() and not path.is_file():  # a directory, a FIFO, /dev/zero
+        raise ValidationError(f"cannot read {path}: not a regular file", field="file")
     try:
         stream = path.open("rb")
     except OSError as error:

@@ -11,6 +11,7 @@ from core.config import get_settings
 from core.db import session_scope
 from core.errors import ValidationError
 from core.models import AgentStatus, Source
+from core.registry.validation import MAX_CODE_BYTES
 
 STATUSES = [s.value for s in AgentStatus]
 
@@ -78,8 +79,11 @@ def _add_fields(parser, *, required: bool) -> None:  # noqa: ANN001
 def _read_code(path: Path | None) -> tuple[bytes | None, str | None]:
     if path is None:
         return None, None
+    if path.exists() and not path.is_file():
+        raise ValidationError(f"cannot read code file {path}: not a regular file")
     try:
-        return path.read_bytes(), path.name
+        with path.open("rb") as handle:  # one byte over the limit is enough to refuse it
+            return handle.read(MAX_CODE_BYTES + 1), path.name
     except OSError as error:
         raise ValidationError(f"cannot read code file {path}: {error.strerror}") from None
 

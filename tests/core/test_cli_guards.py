@@ -136,12 +136,23 @@ def test_unreadable_import_files_are_refused_in_one_line(  # noqa: ANN001
     assert last.startswith("error: ") and expected in err, err
 
 
-def test_import_of_a_directory_or_missing_file_is_one_line(sqlite_url, capsys, tmp_path):  # noqa: ANN001
-    for path in (tmp_path, tmp_path / "missing.jsonl"):
+def test_import_of_a_directory_device_or_missing_file_is_one_line(sqlite_url, capsys, tmp_path):  # noqa: ANN001
+    for path in (tmp_path, Path("/dev/zero"), tmp_path / "missing.jsonl"):
         code, _, err = cli(capsys, "analytics", "import", str(path))
         assert code == 1
         assert_one_line(err)
         assert err.startswith("error: cannot read")
+
+
+def test_a_code_file_that_never_ends_is_refused(sqlite_url, capsys, make_user):  # noqa: ANN001
+    owner = make_user("dev@example.com").email
+    for device in ("/dev/zero", "/dev/urandom"):
+        code, _, err = cli(
+            capsys, "agents", "create", "--owner", owner, "--name", "n", "--description", "d",
+            "--model", "m", "--code-file", device,
+        )  # fmt: skip
+        assert code == 1
+        assert err == f"error: cannot read code file {device}: not a regular file\n"
 
 
 @pytest.mark.parametrize(
@@ -244,6 +255,7 @@ GARBAGE = [
     "'; DROP TABLE users; --",
     "/",
     "/nonexistent/file",
+    "/dev/zero",
 ]
 VALUES = st.one_of(
     st.sampled_from(EDGES),

@@ -8,7 +8,7 @@ import sys
 from tqdm import tqdm
 
 from core.cli._output import add_json_flag, print_json, print_table
-from core.cli._types import bounded_float, bounded_int, record_id
+from core.cli._types import record_id
 from core.db import session_scope
 from core.models import AgentStatus
 
@@ -30,15 +30,10 @@ def register(subparsers) -> None:  # noqa: ANN001
         "--similar", type=record_id, metavar="ID", help="agents similar to agent ID"
     )
     search.add_argument(
-        "--limit",
-        type=bounded_int(1, 100),
-        help="how many results (1-100; default 10, 5 with --similar)",
+        "--limit", type=int, help="how many results (1-100; default 10, 5 with --similar)"
     )
     search.add_argument(
-        "--min-similarity",
-        type=bounded_float(0.0, 1.0),
-        default=0.0,
-        help="drop results below this (0-1)",
+        "--min-similarity", type=float, default=0.0, help="drop results below this (0-1)"
     )
     search.add_argument(
         "--status",

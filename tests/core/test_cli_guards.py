@@ -49,8 +49,6 @@ def no_terminal(monkeypatch):  # noqa: ANN001, ANN201
         ["agents", "status", "٣"],  # a digit, but not an ASCII one
         ["tokens", "revoke", HUGE],
         ["search", "--similar", HUGE],
-        ["search", "--limit", "0", "tickets"],
-        ["search", "--min-similarity", "nan", "tickets"],
         ["webhooks", "list", "--limit", HUGE],
         ["webhooks", "list", "--limit", "0"],
         ["analytics", "aggregate", "--date", "9999-12-31"],
@@ -66,6 +64,22 @@ def test_values_out_of_range_are_bad_usage(sqlite_url, capsys, args):  # noqa: A
     assert (code, out) == (2, "")
     assert_one_line(err)
     assert "error: argument" in err and "(see --help)" in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "--limit", HUGE, "tickets"],
+        ["search", "--limit", "0", "tickets"],
+        ["search", "--min-similarity", "nan", "tickets"],
+        ["search", "--min-similarity", "inf", "tickets"],
+    ],
+)
+def test_search_bounds_are_refused_by_the_service(sqlite_url, capsys, args):  # noqa: ANN001
+    code, _, err = cli(capsys, *args)
+    assert code == 1
+    assert_one_line(err)
+    assert "must be" in err
 
 
 def test_replaying_a_delivery_id_beyond_any_row_is_not_found(sqlite_url, capsys):  # noqa: ANN001

@@ -12,6 +12,7 @@ from core.errors import ValidationError
 from core.models import Role
 
 ROLES = [r.value for r in Role]
+ADD_HINT = "give --password P, or --no-password for a single-sign-on account"
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -72,13 +73,7 @@ def _prompt_password(given: str | None, *, hint: str = "give --password P") -> s
 
 
 def _add(args) -> int:  # noqa: ANN001
-    password = (
-        None
-        if args.no_password
-        else _prompt_password(
-            args.password, hint="give --password P, or --no-password for a single-sign-on account"
-        )
-    )
+    password = None if args.no_password else _prompt_password(args.password, hint=ADD_HINT)
     with session_scope(write=True) as session:
         user = auth.create_user(
             session, email=args.email, name=args.name, role=args.role, password=password

@@ -7,25 +7,33 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import login_throttle
 from core.actors import require_admin
 from core.errors import AuthenticationError, NotFoundError, ValidationError
 from core.models import ApiToken, Role, User, utcnow
+from core.password_policy import check_password
 
 _hasher = PasswordHasher()
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 TOKEN_PREFIX = "ar_"
-MIN_PASSWORD_LENGTH = 4
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def hash_password(password: str) -> str:
     return _hasher.hash(password)
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash no password matches: unknown accounts cost the same Argon2 check as real ones."""
+    return _hasher.hash(secrets.token_urlsafe(32))
 
 
 def verify_password(password_hash: str | None, password: str) -> bool:
@@ -63,17 +71,18 @@ def create_user(
     password: str | None = None,
     jira_account_id: str | None = None,
     actor_email: str | None = None,
+    password_policy: bool = True,
 ) -> User:
+    """A new account; its password must pass `check_password` unless `password_policy` is
+    False (only `seed-demo`'s demo accounts, whose password is documented)."""
     require_admin(session, actor_email=actor_email, action="add users")
     email = normalise_email(email)
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError("name must be 1 to 120 characters", field="name")
     role = parse_role(role) if isinstance(role, str) else role
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    if password is not None and password_policy:
+        check_password(password, email=email, name=name)
     if find_user(session, email=email) is not None:
         raise ValidationError(f"a user with email {email} already exists", field="email")
     user = User(
@@ -134,21 +143,31 @@ def set_active(
 
 
 def set_password(session: Session, *, email: str, password: str) -> User:
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationError(
-            f"password must be at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
     user = get_user(session, email=email)
+    check_password(password, email=user.email, name=user.name)
     user.password_hash = hash_password(password)
     return user
 
 
 def authenticate(session: Session, *, email: str, password: str) -> User:
-    """The user for these credentials; one message for every failure (no account probing)."""
+    """The user for these credentials; one message for every failure (no account probing).
+
+    Known and unknown emails cost the same (one Argon2 check) and are throttled alike
+    (`core.login_throttle`: `LoginThrottled` says how long to wait). A failure is committed
+    before AuthenticationError is raised, so the caller's rollback cannot forget it.
+    """
+    now = utcnow()
+    login_throttle.check_not_locked(session, email=email, now=now)
+    dummy = _dummy_hash()
     user = find_user(session, email=email)
-    if user is None or not user.is_active or not verify_password(user.password_hash, password):
+    stored = user.password_hash if user is not None and user.password_hash else None
+    matches = verify_password(stored or dummy, password) and stored is not None
+    if user is None or not user.is_active or not matches:
+        login_throttle.record_failure(session, email=email, now=now)
+        session.commit()
         raise AuthenticationError("wrong email or password")
-    if _hasher.check_needs_rehash(user.password_hash or ""):
+    login_throttle.record_success(session, email=email)
+    if _hasher.check_needs_rehash(stored):
         user.password_hash = hash_password(password)
     return user
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from core import auth, registry
 from core.models import Source
+from core.safe_markdown import code_span, escape_markdown, safe_markdown
 from dashboard.db import reading, writing
 from dashboard.feedback import notify_after_rerun, showing_errors
 from dashboard.identity import CREATORS, CurrentUser
@@ -68,11 +69,11 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
     if not attempt.ok:
         return
     info = data["status"]
-    st.title(f"{info['name']}")
+    st.title(escape_markdown(info["name"]))
     st.markdown(
         f"{STATUS_ICONS.get(info['status'], '')} **{info['status']}** · version {info['version']}"
         + (f" · v{info['production_version']} in production" if info["production_version"] else "")
-        + f" · owner {info['owner']} · model `{info['model']}`"
+        + f" · owner {escape_markdown(info['owner'])} · model {code_span(info['model'])}"
     )
     st.caption(f"Content SHA-256 `{info['content_hash']}`")
     if info["jira_issue_url"]:
@@ -87,13 +88,13 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         ["Configuration", "Versions", "Status timeline", f"Comments ({len(info['comments'])})"]
     )
     with config:
-        st.markdown(info["description"])
-        st.markdown("**Tools:** " + (", ".join(f"`{t}`" for t in info["tools"]) or "none"))
+        st.markdown(safe_markdown(info["description"]))
+        st.markdown("**Tools:** " + (", ".join(code_span(t) for t in info["tools"]) or "none"))
         if data["system_prompt"]:
             st.markdown("**System prompt**")
             st.code(data["system_prompt"], language=None, wrap_lines=True)
         if data["code"]:
-            st.markdown(f"**Code** {data['code_filename'] or ''}")
+            st.markdown(f"**Code** {escape_markdown(data['code_filename'] or '')}")
             st.code(data["code"], language="python", line_numbers=True)
     with versions:
         if data["versions"]:
@@ -104,25 +105,31 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         for row in reversed(info["history"]):
             move = f"{row['from']} → {row['to']}" if row["from"] else row["to"]
             st.markdown(
-                f"**{move}** · {row['actor']} via {row['source']} · {row['at'][:16].replace('T', ' ')} UTC"
+                f"**{move}** · {escape_markdown(row['actor'])} via {row['source']} · {row['at'][:16].replace('T', ' ')} UTC"
                 + (
                     f" · on content `{row['content_hash'][:12]}…`"
                     if row.get("content_hash")
                     else ""
                 )
-                + (f"  \n{row['comment']}" if row["comment"] else "")
+                + (f"\n\n{safe_markdown(row['comment'])}" if row["comment"] else "")
             )
     with comments:
         for comment in info["comments"]:
             with st.chat_message("user", avatar=":material/person:"):
-                st.markdown(f"**{comment['author']}** · {comment['at'][:16].replace('T', ' ')} UTC")
+                st.markdown(
+                    f"**{escape_markdown(comment['author'])}** · {comment['at'][:16].replace('T', ' ')} UTC"
+                )
                 if comment.get("deleted_at"):
                     st.caption("Deleted in Jira")
                     st.markdown(
-                        "\n\n".join(f"~~{p.strip()}~~" for p in comment["body"].split("\n\n"))
+                        "\n\n".join(
+                            f"~~{p.strip()}~~"
+                            for p in safe_markdown(comment["body"]).split("\n\n")
+                            if p.strip()
+                        )
                     )
                 else:
-                    st.markdown(comment["body"])
+                    st.markdown(safe_markdown(comment["body"]))
         _comment_form(agent_id, user)
 
 

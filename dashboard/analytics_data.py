@@ -6,13 +6,16 @@ Each function takes the database URL first so that two databases never share cac
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from core import analytics as core_analytics
 from core.models import utcnow
 from dashboard.db import database_url, reading
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TTL_SECONDS = 300
 
@@ -46,9 +49,14 @@ def range_kwargs(
 
 
 def events_csv(**filters: Any) -> str:
-    """The filtered raw events as CSV text (core.analytics.export_events)."""
-    import pandas as pd
+    """The filtered raw events as spreadsheet-safe CSV text (core.analytics.export_events)."""
+    from core.analytics.export import EXPORT_COLUMNS
 
     with reading() as session:
-        rows = list(core_analytics.export_events(session, **filters))
-    return pd.DataFrame(rows).to_csv(index=False)
+        rows = core_analytics.export_events(session, **filters)
+        return core_analytics.csv_text(rows, columns=EXPORT_COLUMNS)
+
+
+def table_csv(frame: pd.DataFrame) -> str:
+    """A shown table as spreadsheet-safe CSV text (formulas neutralised, like the events)."""
+    return core_analytics.csv_text(frame.to_dict("records"), columns=list(frame.columns))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.errors import DomainError
+from core.login_throttle import LoginThrottled
 from dashboard import identity
 
 
@@ -20,6 +21,8 @@ def render_login() -> None:
     if submitted:
         try:
             identity.log_in(email=email, password=password)
+        except LoginThrottled as error:  # too many wrong passwords: says how long to wait
+            st.warning(str(error), icon=":material/hourglass_top:")
         except DomainError as error:
             st.error(str(error), icon=":material/error:")
         else:

@@ -2,7 +2,7 @@
 dashboard, CLI and HTTP API read (see docs/analytics.md)."""
 
 from core.analytics.events import EventError, EventsRejected
-from core.analytics.export import export_events, latency_series
+from core.analytics.export import csv_text, export_events, latency_series
 from core.analytics.figures import daily_rows
 from core.analytics.ingest import log_event, log_events
 from core.analytics.prices import (
@@ -33,6 +33,7 @@ from core.analytics.tables import (
 )
 
 __all__ = [
+    "csv_text",
     "export_events",
     "latency_series",
     "SUMMARY_KEYS",

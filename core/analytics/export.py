@@ -1,11 +1,14 @@
-"""Raw events for download and exact per-day latency percentiles, for a date range.
+"""Raw events for download, CSV text safe to open in a spreadsheet, and exact per-day
+latency percentiles, for a date range.
 
 Ranges are `start`..`end` inclusive UTC days, like the other dashboard queries.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -26,6 +29,41 @@ EXPORT_COLUMNS = (
     "tokens_used",
     "execution_time_ms",
 )
+
+
+# OWASP "CSV Injection": a cell starting with one of these is read as a formula by Excel,
+# LibreOffice and Google Sheets (tab and carriage return too, once a spreadsheet trims them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value: Any) -> Any:
+    """`value`, with text that a spreadsheet would run as a formula prefixed by `'`.
+
+    Only text is touched: numbers the export itself writes (a negative amount) stay numbers.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_text(rows: Iterable[Mapping[str, Any]], *, columns: Sequence[str]) -> str:
+    """`rows` as CSV text with a header row, every text cell neutralised (`neutralise_cell`).
+
+    Missing values (None, NaN) are empty cells; cells holding a separator, quote or line break
+    are quoted.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # RFC 4180: CRLF rows, so a lone CR or LF in a cell is quoted
+    writer.writerow([neutralise_cell(c) for c in columns])
+    for row in rows:
+        writer.writerow([_cell(row.get(c)) for c in columns])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if value is None or value != value:  # noqa: PLR0124 - NaN (and pandas' NaT) is not itself
+        return ""
+    return neutralise_cell(value)
 
 
 def _filters(start: date, end: date, agent_id: int | None, model_name: str | None) -> list:

@@ -58,10 +58,27 @@ def detect_format(path: Path, head: bytes) -> str:
 
 
 def _decoded(stream: IO[bytes], on_bytes: Callable[[int], None] | None) -> Iterator[str]:
-    for raw in stream:
+    for number, raw in enumerate(stream, start=1):
         if on_bytes:
             on_bytes(len(raw))
-        yield raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+        try:
+            yield raw.decode("utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8")
+        except UnicodeDecodeError:
+            raise ValidationError(
+                f"line {number} is not UTF-8 text: give a CSV or JSON-lines file of events",
+                field="file",
+            ) from None
+
+
+def _json_line(line: str) -> Any:
+    try:
+        return json.loads(line)
+    except json.JSONDecodeError as error:
+        return InvalidEvent("line", f"not valid JSON ({error.msg})")
+    except RecursionError:
+        return InvalidEvent("line", "JSON nested too deeply")
+    except ValueError as error:  # a number of more than 4,300 digits
+        return InvalidEvent("line", f"not valid JSON ({str(error).split(':')[0]})")
 
 
 def read_events(
@@ -71,21 +88,38 @@ def read_events(
     lines = _decoded(stream, on_bytes)
     if fmt == "csv":
         reader = csv.DictReader(lines)
-        for record in reader:
-            if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
-                continue
-            if None in record:  # more cells than header columns
-                yield reader.line_num, InvalidEvent("line", "more values than header columns")
-                continue
-            yield reader.line_num, record
+        try:
+            for record in reader:
+                if not any((v or "").strip() for v in record.values() if isinstance(v, str)):
+                    continue
+                if None in record:  # more cells than header columns
+                    yield reader.line_num, InvalidEvent("line", "more values than header columns")
+                    continue
+                yield reader.line_num, record
+        except csv.Error as error:  # a NUL byte, a field over csv's size limit
+            raise ValidationError(
+                f"line {reader.line_num} is not readable CSV ({error})", field="file"
+            ) from None
         return
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            yield number, json.loads(line)
-        except json.JSONDecodeError as error:
-            yield number, InvalidEvent("line", f"not valid JSON ({error.msg})")
+        if line.strip():
+            yield number, _json_line(line)
+
+
+def _row_id(ref: str) -> int | None:
+    """The agent id `ref` may name: digits within the 32-bit id column, else None."""
+    if ref.isascii() and ref.isdigit() and len(ref) <= 10 and int(ref) < 2**31:
+        return int(ref)
+    return None
+
+
+def _checked(raw: Any, agents: dict[int, str], now: Any) -> Any:
+    """`normalise_event`, with a value it cannot represent refused like any invalid line."""
+    try:
+        return normalise_event(raw, known_agents=agents, now=now)
+    except (ArithmeticError, ValueError, RecursionError) as error:  # e.g. year 1 at +01:00
+        reason = str(error).split(":")[0]
+        raise InvalidEvent("event", f"unreadable value ({reason})") from None
 
 
 def import_file(
@@ -105,6 +139,8 @@ def import_file(
     agents: dict[int, str] = {}
     checked: set[int] = set()
     now = naive_utcnow()
+    if path.exists() and not path.is_file():  # a directory, a FIFO, /dev/zero
+        raise ValidationError(f"cannot read {path}: not a regular file", field="file")
     try:
         stream = path.open("rb")
     except OSError as error:
@@ -114,12 +150,8 @@ def import_file(
         batch: list[tuple[int, Any]] = []
 
         def flush() -> None:
-            ids = {
-                r.get("agent_id")
-                for _, r in batch
-                if isinstance(r, dict) and str(r.get("agent_id") or "").strip().isdigit()
-            }
-            new = {int(str(i).strip()) for i in ids} - checked
+            refs = {str(r.get("agent_id")).strip() for _, r in batch if isinstance(r, dict)}
+            new = {_row_id(ref) for ref in refs} - {None} - checked
             agents.update(known_agents(session, agent_ids=new))
             checked.update(new)
             rows = []
@@ -127,7 +159,7 @@ def import_file(
                 try:
                     if isinstance(raw, InvalidEvent):
                         raise raw
-                    rows.append(normalise_event(raw, known_agents=agents, now=now))
+                    rows.append(_checked(raw, agents, now))
                 except InvalidEvent as invalid:
                     result.invalid += 1
                     if len(result.errors) < KEPT_ERRORS:

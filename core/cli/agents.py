@@ -6,10 +6,12 @@ from pathlib import Path
 
 from core import registry
 from core.cli._output import add_json_flag, print_json, print_table
+from core.cli._types import record_id
 from core.config import get_settings
 from core.db import session_scope
 from core.errors import ValidationError
 from core.models import AgentStatus, Source
+from core.registry.validation import MAX_CODE_BYTES
 
 STATUSES = [s.value for s in AgentStatus]
 
@@ -25,27 +27,27 @@ def register(subparsers) -> None:  # noqa: ANN001
     create.set_defaults(handler=_create)
 
     edit = sub.add_parser("edit", help="edit an agent's working copy")
-    edit.add_argument("id", type=int)
+    edit.add_argument("id", type=record_id)
     edit.add_argument("--actor", required=True)
     _add_fields(edit, required=False)
     add_json_flag(edit)
     edit.set_defaults(handler=_edit)
 
     submit = sub.add_parser("submit", help="submit a draft for approval")
-    submit.add_argument("id", type=int)
+    submit.add_argument("id", type=record_id)
     submit.add_argument("--actor", required=True)
     submit.add_argument("--notes", default="")
     add_json_flag(submit)
     submit.set_defaults(handler=_submit)
 
     status = sub.add_parser("status", help="an agent's status, history and comments")
-    status.add_argument("id", type=int)
+    status.add_argument("id", type=record_id)
     add_json_flag(status)
     status.set_defaults(handler=_status)
 
     for action in ("cancel", "approve", "reject", "deploy"):
         p = sub.add_parser(action, help=f"{action} an agent")
-        p.add_argument("id", type=int)
+        p.add_argument("id", type=record_id)
         p.add_argument("--actor", required=True)
         p.add_argument("--comment", default="")
         add_json_flag(p)
@@ -58,7 +60,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     lst.set_defaults(handler=_list)
 
     comment = sub.add_parser("comment", help="add a comment to an agent")
-    comment.add_argument("id", type=int)
+    comment.add_argument("id", type=record_id)
     comment.add_argument("--actor", required=True)
     comment.add_argument("--body", required=True)
     add_json_flag(comment)
@@ -77,8 +79,11 @@ def _add_fields(parser, *, required: bool) -> None:  # noqa: ANN001
 def _read_code(path: Path | None) -> tuple[bytes | None, str | None]:
     if path is None:
         return None, None
+    if path.exists() and not path.is_file():
+        raise ValidationError(f"cannot read code file {path}: not a regular file")
     try:
-        return path.read_bytes(), path.name
+        with path.open("rb") as handle:  # one byte over the limit is enough to refuse it
+            return handle.read(MAX_CODE_BYTES + 1), path.name
     except OSError as error:
         raise ValidationError(f"cannot read code file {path}: {error.strerror}") from None
 

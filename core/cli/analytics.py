@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
-from datetime import date
 from pathlib import Path
 
 from core import analytics
 from core.analytics.importer import ImportRejected, import_file
 from core.analytics.runner import roll_up
 from core.cli._output import add_json_flag, print_json, print_table
+from core.cli._types import day, record_id
 from core.db import session_scope
 
 SHOWN_ERRORS = 20
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{value}' is not a date (YYYY-MM-DD)") from None
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -39,21 +31,21 @@ def register(subparsers) -> None:  # noqa: ANN001
 
     agg = sub.add_parser("aggregate", help="roll up daily metrics (default: pending days)")
     which = agg.add_mutually_exclusive_group()
-    which.add_argument("--date", type=_date, help="one UTC day (YYYY-MM-DD)")
+    which.add_argument("--date", type=day, help="one UTC day (YYYY-MM-DD)")
     which.add_argument("--all", action="store_true", help="every day with events")
     add_json_flag(agg)
     agg.set_defaults(handler=_aggregate)
 
     metrics = sub.add_parser("metrics", help="one day's metrics")
-    metrics.add_argument("--date", type=_date, required=True)
-    metrics.add_argument("--agent", type=int, help="one agent's id")
+    metrics.add_argument("--date", type=day, required=True)
+    metrics.add_argument("--agent", type=record_id, help="one agent's id")
     add_json_flag(metrics)
     metrics.set_defaults(handler=_metrics)
 
     summ = sub.add_parser("summary", help="figures for a date range and the period before")
-    summ.add_argument("--from", dest="start", type=_date, required=True)
-    summ.add_argument("--to", dest="end", type=_date, required=True, help="inclusive")
-    summ.add_argument("--agent", type=int)
+    summ.add_argument("--from", dest="start", type=day, required=True)
+    summ.add_argument("--to", dest="end", type=day, required=True, help="inclusive")
+    summ.add_argument("--agent", type=record_id)
     summ.add_argument("--model")
     add_json_flag(summ)
     summ.set_defaults(handler=_summary)
@@ -66,14 +58,12 @@ def register(subparsers) -> None:  # noqa: ANN001
     pset = psub.add_parser("set", help="set a model's or pattern's price from a date on")
     pset.add_argument("pattern", help="model name or glob, e.g. 'gpt-4o' or 'claude-3-*'")
     pset.add_argument("price", help="USD per 1K tokens, e.g. 0.005")
-    pset.add_argument(
-        "--from", dest="since", type=_date, help="effective date (default 2024-01-01)"
-    )
+    pset.add_argument("--from", dest="since", type=day, help="effective date (default 2024-01-01)")
     add_json_flag(pset)
     pset.set_defaults(handler=_prices_set)
     pdel = psub.add_parser("delete", help="delete a pattern's prices")
     pdel.add_argument("pattern")
-    pdel.add_argument("--from", dest="since", type=_date, help="only the price from this date")
+    pdel.add_argument("--from", dest="since", type=day, help="only the price from this date")
     pdel.set_defaults(handler=_prices_delete)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from core.cli._types import bounded_int
 from core.config import get_settings
 from core.migrate import upgrade_to_head
 
@@ -13,7 +14,9 @@ def register(subparsers) -> None:  # noqa: ANN001
         "seed-demo", help="load demo agents, accounts and 30 days of usage (first run only)"
     )
     seed.add_argument("--force", action="store_true", help="seed even if agents already exist")
-    seed.add_argument("--events", type=int, default=50_000, help="usage events to generate")
+    seed.add_argument(
+        "--events", type=bounded_int(0, 10_000_000), default=50_000, help="usage events to generate"
+    )
     seed.add_argument(
         "--first-run",
         action="store_true",

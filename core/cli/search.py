@@ -8,6 +8,7 @@ import sys
 from tqdm import tqdm
 
 from core.cli._output import add_json_flag, print_json, print_table
+from core.cli._types import record_id
 from core.db import session_scope
 from core.models import AgentStatus
 
@@ -25,7 +26,9 @@ def register(subparsers) -> None:  # noqa: ANN001
         ),
     )
     search.add_argument("query", nargs="*", help="what the agent should do (or: reindex)")
-    search.add_argument("--similar", type=int, metavar="ID", help="agents similar to agent ID")
+    search.add_argument(
+        "--similar", type=record_id, metavar="ID", help="agents similar to agent ID"
+    )
     search.add_argument(
         "--limit", type=int, help="how many results (1-100; default 10, 5 with --similar)"
     )

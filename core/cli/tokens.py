@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core import auth
 from core.cli._output import add_json_flag, print_json, print_table
+from core.cli._types import record_id
 from core.db import session_scope
 from core.registry.views import iso
 
@@ -23,7 +24,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     add_json_flag(lst)
     lst.set_defaults(handler=_list)
     revoke = sub.add_parser("revoke", help="revoke a token")
-    revoke.add_argument("id", type=int)
+    revoke.add_argument("id", type=record_id)
     revoke.set_defaults(handler=_revoke)
 
 

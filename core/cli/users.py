@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import getpass
+import sys
 
 from core import auth
 from core.cli._output import add_json_flag, print_json, print_table
@@ -12,6 +13,7 @@ from core.jira.people import link_jira_account
 from core.models import Role
 
 ROLES = [r.value for r in Role]
+ADD_HINT = "give --password P, or --no-password for a single-sign-on account"
 
 
 def register(subparsers) -> None:  # noqa: ANN001
@@ -66,17 +68,23 @@ def _user_dict(user) -> dict:  # noqa: ANN001
     }
 
 
-def _prompt_password(given: str | None) -> str:
-    if given:
+def _prompt_password(given: str | None, *, hint: str = "give --password P") -> str:
+    if given is not None:
         return given
-    first = getpass.getpass("Password: ")
-    if first != getpass.getpass("Repeat password: "):
+    if not sys.stdin.isatty():  # a script or cron job: nobody can answer a prompt
+        raise ValidationError(f"no terminal to ask for a password: {hint}")
+    try:
+        first = getpass.getpass("Password: ")
+        repeated = getpass.getpass("Repeat password: ")
+    except EOFError:
+        raise ValidationError(f"no password was typed: {hint}") from None
+    if first != repeated:
         raise ValidationError("the two passwords differ; try again")
     return first
 
 
 def _add(args) -> int:  # noqa: ANN001
-    password = None if args.no_password else _prompt_password(args.password)
+    password = None if args.no_password else _prompt_password(args.password, hint=ADD_HINT)
     with session_scope(write=True) as session:
         user = auth.create_user(
             session,

@@ -5,10 +5,12 @@ from __future__ import annotations
 import sys
 
 from core.cli._output import add_json_flag, print_json, print_table
+from core.cli._types import bounded_int
 from core.db import session_scope
 from core.jira.inbox import list_events, replay_delivery, replay_failed_deliveries
 from core.models import WebhookStatus
 
+MAX_LIST = 10_000
 SETTLED = {
     WebhookStatus.PROCESSED.value,
     WebhookStatus.IGNORED.value,
@@ -22,7 +24,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     sub = webhooks.add_subparsers(dest="webhooks_command", metavar="ACTION", required=True)
     lst = sub.add_parser("list", help="newest deliveries first")
     lst.add_argument("--status", choices=[s.value for s in WebhookStatus])
-    lst.add_argument("--limit", type=int, default=50)
+    lst.add_argument("--limit", type=bounded_int(1, MAX_LIST), default=50)
     add_json_flag(lst)
     lst.set_defaults(handler=_list)
     replay = sub.add_parser("replay", help="process a stored delivery again")
@@ -34,9 +36,6 @@ def register(subparsers) -> None:  # noqa: ANN001
 
 
 def _list(args) -> int:  # noqa: ANN001
-    if args.limit < 1:
-        print("error: --limit must be at least 1", file=sys.stderr)
-        return 2
     status = WebhookStatus(args.status) if args.status else None
     with session_scope() as session:
         rows = list_events(session, status=status, limit=args.limit)

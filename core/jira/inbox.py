@@ -358,8 +358,8 @@ def _claim(event_id: int) -> bool:
 def find_event(session: Session, *, ref: str) -> WebhookEvent:
     """By delivery id, or by the numeric row id."""
     event = session.scalars(select(WebhookEvent).where(WebhookEvent.delivery_id == ref)).first()
-    if event is None and ref.isdigit():
-        event = session.get(WebhookEvent, int(ref))
+    if event is None and ref.isascii() and ref.isdigit() and len(ref) <= 10 and int(ref) < 2**31:
+        event = session.get(WebhookEvent, int(ref))  # ids are 32-bit: a longer number is no row
     if event is None:
         raise NotFoundError(f"no webhook delivery {ref!r}; see `python -m core webhooks list`")
     return event

@@ -22,6 +22,7 @@ from core.models.authority import AuthorAction, VersionAuthor
 from core.models.base import Base
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
+from core.models.login import LoginThrottle
 from core.models.search import AgentEmbedding, SearchFit, SearchIndexState
 from core.models.types import utcnow
 from core.models.users import ApiToken, Role, User
@@ -43,6 +44,7 @@ __all__ = [
     "JiraIssueState",
     "JiraOutbox",
     "JobLease",
+    "LoginThrottle",
     "ModelPrice",
     "OutboxKind",
     "OutboxStatus",

@@ -137,7 +137,7 @@ else:
     )
     st.download_button(
         "Download table (CSV)",
-        shown.to_csv(index=False),
+        analytics_data.table_csv(shown),
         file_name=f"agents_{start}_{end}.csv",
         mime="text/csv",
         icon=":material/download:",

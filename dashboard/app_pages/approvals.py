@@ -4,6 +4,7 @@ import streamlit as st
 
 from core import auth, registry
 from core.models import AgentStatus, Source
+from core.safe_markdown import escape_markdown, safe_markdown
 from dashboard.agent_detail import open_agent
 from dashboard.db import reading, writing
 from dashboard.feedback import notify_after_rerun, show_pending_notice, showing_errors
@@ -29,11 +30,11 @@ st.caption(f"{len(queue)} submission(s) waiting, most recent first.")
 for item in queue:
     agent_id = item["id"]
     with st.container(border=True, key=f"approval_{agent_id}"):
-        st.subheader(f"#{agent_id} {item['name']} · v{item['version']}")
+        st.subheader(f"#{agent_id} {escape_markdown(item['name'])} · v{item['version']}")
         st.caption(
-            f"by {item['owner']} · model {item['model']} · updated {item['updated_at'][:16].replace('T', ' ')} UTC"
+            f"by {escape_markdown(item['owner'])} · model {escape_markdown(item['model'])} · updated {item['updated_at'][:16].replace('T', ' ')} UTC"
         )
-        st.markdown(item["description"])
+        st.markdown(safe_markdown(item["description"]))
         if st.button("Open agent", key=f"open_{agent_id}"):
             open_agent(agent_id)
         if item["owner"] == user.email:

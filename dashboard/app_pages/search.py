@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.models import AgentStatus
+from core.safe_markdown import escape_markdown, safe_markdown
 from dashboard import search_data
 from dashboard.agent_detail import open_agent
 from dashboard.feedback import showing_errors
@@ -61,13 +62,15 @@ if args and args[0].strip():
         for item in results:
             with st.container(border=True):
                 title, score = st.columns([4, 1])
-                title.markdown(f"**#{item['id']} {item['name']}** · {item['status']}")
+                title.markdown(
+                    f"**#{item['id']} {escape_markdown(item['name'])}** · {item['status']}"
+                )
                 title.caption(f"owner {item.get('owner', '—')}")
                 score.metric("Similarity", f"{item['similarity']:.2f}")
                 relevance = item.get("relevance", "weak")
                 score.badge(f"{relevance} match", color=RELEVANCE_BADGE.get(relevance, "gray"))
                 if item.get("description"):
-                    st.caption(item["description"][:300])
+                    st.caption(safe_markdown(item["description"][:300]))
                 open_col, similar_col = st.columns([1, 1])
                 if open_col.button("Open", key=f"search_open_{item['id']}"):
                     open_agent(item["id"])

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 from collections import defaultdict
 from datetime import UTC, datetime
 
 from core import analytics
+from core.analytics.export import EXPORT_COLUMNS
 from core.db import session_scope
 from tests.core.analytics_helpers import p95, past_days, random_events
 
@@ -67,3 +70,46 @@ def test_export_streams_the_filtered_events_oldest_first(db_url, people, make_ag
     assert stamps == sorted(stamps) and stamps[0].endswith("Z")
     assert {r["user"] for r in rows} == {e["user"] for e in expected}
     assert sum(r["tokens_used"] for r in rows) == sum(e.get("tokens_used", 0) for e in expected)
+
+
+def test_csv_text_neutralises_every_formula_start():
+    rows = [
+        {"user": '=HYPERLINK("http://evil.example","x")', "n": -3},
+        {"user": "+1+1", "n": 1.5},
+        {"user": "-2+3", "n": None},
+        {"user": "@SUM(A1:A2)", "n": float("nan")},
+        {"user": "\tpadded", "n": 0},
+        {"user": "\r=1", "n": 0},
+        {"user": "plain, with comma", "n": 0},
+    ]
+    text = analytics.csv_text(rows, columns=["user", "n"])
+    parsed = list(csv.reader(io.StringIO(text, newline="")))
+    assert parsed[0] == ["user", "n"]
+    cells = [row[0] for row in parsed[1:]]
+    assert cells == [
+        '\'=HYPERLINK("http://evil.example","x")',
+        "'+1+1",
+        "'-2+3",
+        "'@SUM(A1:A2)",
+        "'\tpadded",
+        "'\r=1",
+        "plain, with comma",
+    ]
+    assert [row[1] for row in parsed[1:]] == ["-3", "1.5", "", "", "0", "0", "0"]
+
+
+def test_raw_event_export_of_a_planted_formula_is_inert(db_url, people, make_agent):
+    agent_id = make_agent(people["developer"]).id
+    planted = "=cmd|' /C calc'!A0"
+    with session_scope(write=True) as session:
+        analytics.log_events(
+            session, events=[{"agent_id": agent_id, "event_type": "viewed", "user": planted}]
+        )
+    today = datetime.now(UTC).date()
+    with session_scope() as session:
+        text = analytics.csv_text(
+            analytics.export_events(session, start=today, end=today), columns=EXPORT_COLUMNS
+        )
+    rows = list(csv.DictReader(io.StringIO(text, newline="")))
+    assert [r["user"] for r in rows] == ["'" + planted]
+    assert rows[0]["agent_id"] == str(agent_id)

@@ -14,25 +14,27 @@ from core.models import ApiToken, Role, User
 def test_password_is_hashed_with_argon2_and_verified(db_url):
     with session_scope(write=True) as session:
         auth.create_user(
-            session, email="Ann@Example.com", name="Ann", role="approver", password="s3cret!"
+            session, email="Ann@Example.com", name="Ann", role="approver", password="s3cret!!"
         )
     with session_scope() as session:
         user = session.scalar(select(User))
         assert user.email == "ann@example.com"
         assert user.role == Role.APPROVER
         assert user.password_hash.startswith("$argon2id$")
-        assert "s3cret!" not in user.password_hash
-        assert auth.authenticate(session, email="ANN@example.com", password="s3cret!").id == user.id
+        assert "s3cret!!" not in user.password_hash
+        assert (
+            auth.authenticate(session, email="ANN@example.com", password="s3cret!!").id == user.id
+        )
 
 
 @pytest.mark.parametrize(
     ("email", "password"),
-    [("ann@example.com", "wrong"), ("nobody@example.com", "s3cret!"), ("sso@example.com", "")],
+    [("ann@example.com", "wrong"), ("nobody@example.com", "s3cret!!"), ("sso@example.com", "")],
 )
 def test_failed_logins_share_one_message(db_url, email, password):  # noqa: ANN001
     with session_scope(write=True) as session:
         auth.create_user(
-            session, email="ann@example.com", name="Ann", role="analyst", password="s3cret!"
+            session, email="ann@example.com", name="Ann", role="analyst", password="s3cret!!"
         )
         auth.create_user(session, email="sso@example.com", name="Sso", role="analyst")
     with (
@@ -45,11 +47,11 @@ def test_failed_logins_share_one_message(db_url, email, password):  # noqa: ANN0
 def test_deactivated_user_cannot_log_in(db_url):
     with session_scope(write=True) as session:
         auth.create_user(
-            session, email="ann@example.com", name="Ann", role="analyst", password="s3cret!"
+            session, email="ann@example.com", name="Ann", role="analyst", password="s3cret!!"
         )
         auth.set_active(session, email="ann@example.com", active=False)
     with pytest.raises(AuthenticationError), session_scope() as session:
-        auth.authenticate(session, email="ann@example.com", password="s3cret!")
+        auth.authenticate(session, email="ann@example.com", password="s3cret!!")
 
 
 @pytest.mark.parametrize(
@@ -58,7 +60,8 @@ def test_deactivated_user_cannot_log_in(db_url):
         ({"email": "not-an-email"}, "is not a valid email address"),
         ({"name": ""}, "name must be 1 to 120 characters"),
         ({"role": "superuser"}, "unknown role 'superuser'; use one of: analyst, developer"),
-        ({"password": "abc"}, "password must be at least 4 characters"),
+        ({"password": "abc"}, "password must be at least 8 characters"),
+        ({"password": "password1"}, "list of commonly used passwords"),
     ],
 )
 def test_user_validation(db_url, fields, message):  # noqa: ANN001

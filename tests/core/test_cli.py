@@ -154,7 +154,7 @@ def test_users_tokens_and_comments(db_url, people, make_agent, capsys):
         "--role",
         "analyst",
         "--password",
-        "pw1234",
+        "pw12345678",
         "--json",
     )
     assert code == 0 and json.loads(out)["role"] == "analyst"
@@ -170,7 +170,7 @@ def test_users_tokens_and_comments(db_url, people, make_agent, capsys):
             "--role",
             "analyst",
             "--password",
-            "pw1234",
+            "pw12345678",
         )[0]
         == 1
     )

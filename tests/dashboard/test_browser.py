@@ -270,3 +270,43 @@ def test_create_submit_approve_in_the_browser(page):
     page.get_by_role("tab", name="Status timeline").click()
     page.get_by_text("Liability wording checked").wait_for()
     no_exception(page)
+
+
+def test_nothing_is_fetched_from_outside(browser, dashboard_url):  # noqa: ANN001
+    """The page icon is local and a description's remote image is never requested."""
+    from urllib.parse import urlsplit
+
+    context = browser.new_context(viewport={"width": 1440, "height": 1300})
+    outside: list[str] = []
+
+    def refuse(route) -> None:  # noqa: ANN001
+        outside.append(route.request.url)
+        route.abort()
+
+    context.route(lambda url: urlsplit(url).hostname not in ("127.0.0.1", "localhost"), refuse)
+    page = context.new_page()
+    page.set_default_timeout(UI_TIMEOUT_MS)
+    page.goto(dashboard_url)
+    settle(page)
+    log_in(page, "developer@example.com")
+    open_page(page, "New / edit agent", "New agent")
+    page.get_by_label("Name", exact=True).fill("Pixel planter")
+    page.get_by_label("Description", exact=True).fill(
+        "Tracks readers ![pixel](http://tracker.example/p.gif) "
+        "[trap](data:text/html,hi) [docs](https://example.com/docs)"
+    )
+    page.get_by_label("Model", exact=True).fill("gpt-4o")
+    page.get_by_role("button", name="Create agent").click()
+    page.get_by_role("heading", name="Pixel planter").wait_for()
+    settle(page)
+    no_exception(page)
+    icons = page.locator('link[rel~="icon"]')
+    hrefs = [icons.nth(i).get_attribute("href") or "" for i in range(icons.count())]
+    assert hrefs and all(
+        urlsplit(page.url).netloc in h or not h.startswith("http") for h in hrefs
+    ), hrefs
+    assert page.locator('img[src*="tracker.example"]').count() == 0
+    assert page.locator('a[href^="data:"]').count() == 0
+    assert page.locator('a[href="https://example.com/docs"]').count() == 1
+    assert outside == []
+    context.close()

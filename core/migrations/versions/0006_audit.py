@@ -1,7 +1,7 @@
 """audit: content hashes on versions and decision/deploy history; the history hash chain
 
 Revision ID: 0006_audit
-Revises: 0004_search
+Revises: (rechained)
 
 Back-fills existing rows: every version's content hash, the hash on each past decision and
 deploy (from its version), and the chain over the whole history, so `audit verify` passes on
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 import core.models.types
 
 revision = '0006_audit'
-down_revision = '0004_search'
+down_revision = '0005_authority'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """jira inbox: issue ids (Server/DC comment events), deleted issues and deleted comments
 
 Revision ID: 0008_jira_inbox
-Revises: 0004_search
+Revises: (rechained)
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import core.models.types
 
 revision = '0008_jira_inbox'
-down_revision = '0004_search'
+down_revision = '0006_audit'
 branch_labels = None
 depends_on = None
 

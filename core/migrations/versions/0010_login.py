@@ -1,7 +1,7 @@
 """login: failed log-ins per email, for throttling password guessing
 
 Revision ID: 0010_login
-Revises: 0004_search
+Revises: (rechained)
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import core.models.types
 
 revision = '0010_login'
-down_revision = '0004_search'
+down_revision = '0008_jira_inbox'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """audit: content hashes on versions and decision/deploy history; the history hash chain
 
 Revision ID: 0006_audit
-Revises: (rechained)
+Revises: 0005_authority
 
 Back-fills existing rows: every version's content hash, the hash on each past decision and
 deploy (from its version), and the chain over the whole history, so `audit verify` passes on

@@ -1,7 +1,7 @@
 """jira inbox: issue ids (Server/DC comment events), deleted issues and deleted comments
 
 Revision ID: 0008_jira_inbox
-Revises: (rechained)
+Revises: 0006_audit
 """
 
 from alembic import op

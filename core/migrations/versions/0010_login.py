@@ -1,7 +1,7 @@
 """login: failed log-ins per email, for throttling password guessing
 
 Revision ID: 0010_login
-Revises: (rechained)
+Revises: 0008_jira_inbox
 """
 
 from alembic import op

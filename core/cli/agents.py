@@ -172,7 +172,7 @@ def _print_move(args, data: dict) -> None:  # noqa: ANN001
     if data.get("jira_issue_url"):
         line += f" — {data['jira_issue_url']}"
     elif data["status"] == "pending" and get_settings().jira_enabled:
-        line += " — Jira issue not created yet (queued; `python -m core jira sync` retries)"
+        line += " — Jira issue queued (sent in the background; `python -m core jira sync` now)"
     print(line)
 
 
@@ -185,6 +185,8 @@ def _status(args) -> int:  # noqa: ANN001
     print(f"#{data['id']} {data['name']} — {data['status']} (version {data['version']})")
     if data["jira_issue_key"]:
         print(f"Jira: {data['jira_issue_key']} {data['jira_issue_url'] or ''}".rstrip())
+    if data["jira_sync"]["state"] != "none":
+        print(f"Jira sync: {data['jira_sync']['detail']}")
     if data["approved_by"]:
         print(f"approved by {data['approved_by']} at {data['approved_at']}")
     print("history:")

@@ -18,6 +18,7 @@ from core.models.analytics import (
     UsageLog,
 )
 from core.models.base import Base
+from core.models.events import DomainEvent
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
 from core.models.search import AgentEmbedding, SearchFit, SearchIndexState
@@ -36,6 +37,7 @@ __all__ = [
     "Comment",
     "DailyMetric",
     "DailyModelMetric",
+    "DomainEvent",
     "JiraIssueState",
     "JiraOutbox",
     "JobLease",

@@ -12,6 +12,7 @@ from core.config import get_settings
 from core.models import Agent, StatusChange
 from core.registry.agents import get_agent
 from core.registry.comments import list_comments
+from core.sync_status import jira_sync
 
 
 def iso(value: datetime | None) -> str | None:
@@ -57,6 +58,7 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
         **agent_summary(agent),
         "approved_by": agent.approved_by,
         "approved_at": iso(agent.approved_at),
+        "jira_sync": jira_sync(session, agent_id=agent_id),
         "history": [
             {
                 "from": row.from_status,

@@ -146,7 +146,8 @@ class JiraClient:
                     raise _error_from(method, path, response)
                 last_problem = f"Jira answered {response.status_code}"
                 asked = throttle_delay(response.headers)
-                maybe_done = response.status_code != 429
+                # 429 and 503 refuse before any work; a 500/502/504 may come after it
+                maybe_done = response.status_code not in (429, 503)
             if asked is not None and asked > self.max_wait:
                 break  # longer than we may sleep: the caller reschedules, never retries early
             if attempt == self.max_retries:

@@ -421,7 +421,14 @@ class JiraDouble:
             {
                 "id": issue.id,
                 "key": issue.key,
-                "fields": {**issue.fields, "status": {"name": issue.status}},
+                "fields": {
+                    **issue.fields,
+                    "status": {"name": issue.status},
+                    "attachment": [
+                        {k: v for k, v in item.items() if k != "content"}
+                        for item in issue.attachments
+                    ],
+                },
             }
         )
 

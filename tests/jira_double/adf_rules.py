@@ -13,9 +13,7 @@ import jsonschema
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "adf_schema" / "full.json"
 # Jira Cloud refuses a rich-text field longer than this (counted on the stored text).
 TEXT_LIMIT = 32_767
-TOO_LONG = (
-    "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
-)
+TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
 # What the stored (wiki) form adds per block node, e.g. "h2. ", "{code}…{code}", blank lines.
 BLOCK_OVERHEAD = 14
 

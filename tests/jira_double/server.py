@@ -42,6 +42,8 @@ class RecordedRequest:
     body: bytes
     json: Any = None
     form_files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
+    status: int | None = None  # what the double answered (None: connection dropped)
 
 
 @dataclass
@@ -265,6 +267,7 @@ class JiraDouble:
             self.requests.append(record)
             fault = self._take_fault(request)
         if fault is not None and not fault.drop:
+            record.status = fault.status
             response = _error(fault.status, [f"Injected failure {fault.status}"])
             if fault.retry_after is not None:
                 response.headers["Retry-After"] = fault.retry_after
@@ -278,6 +281,7 @@ class JiraDouble:
             )
         else:
             response = self._route(request, record)
+        record.status = None if fault is not None and fault.drop else response.status_code
         if fault is not None and fault.drop:
             sock = environ.get("werkzeug.socket")
             if sock is not None:

@@ -61,6 +61,17 @@ def _load(agent_id: int, email: str) -> dict[str, Any]:
         }
 
 
+def _jira_sync(sync: dict) -> None:
+    """The Jira side's state (queued / sent / retrying until … / failed: reason)."""
+    state = sync.get("state", "none")
+    if state == "failed":
+        st.error(f"Jira: {sync['detail']}")
+    elif state == "retrying":
+        st.warning(f"Jira: {sync['detail']}")
+    elif state in ("queued", "sent"):
+        st.caption(f"Jira: {sync['detail']}")
+
+
 def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
     with showing_errors() as attempt:
         data = _load(agent_id, user.email)
@@ -77,6 +88,7 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         st.link_button(f"Jira {info['jira_issue_key']}", info["jira_issue_url"])
     elif info["jira_issue_key"]:
         st.caption(f"Jira issue {info['jira_issue_key']}")
+    _jira_sync(info.get("jira_sync") or {})
     _actions(agent_id, user, data["actions"])
 
     config, versions, timeline, comments = st.tabs(

@@ -58,6 +58,9 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(minutes=5)
 MAX_DELAY = timedelta(hours=1)
 SCAN_LIMIT = 1000
+# After a commit, the caller still renders its answer (a dashboard rerun takes ~100 ms):
+# the background delivery starts this much later so it does not slow that answer down.
+AFTER_COMMIT_DELAY_SECONDS = 0.05
 _PENDING_AGENTS = "jira_outbox_agents"
 _settings_state = {"deliver_after_commit": True}
 
@@ -111,17 +114,50 @@ def enqueue(
         select(JiraOutbox.id).where(JiraOutbox.dedupe_key == dedupe_key)
     ).first()
     if exists is None:
-        session.add(
-            JiraOutbox(
-                agent_id=agent_id,
-                version=version,
-                kind=kind,
-                dedupe_key=dedupe_key,
-                payload=payload or {},
-                next_attempt_at=utcnow(),
+        add_row(
+            session,
+            agent_id=agent_id,
+            kind=kind,
+            dedupe_key=dedupe_key,
+            version=version,
+            payload=payload,
+        )
+    else:
+        _deliver_after_commit(session, agent_id)
+
+
+def add_row(
+    session: Session,
+    *,
+    agent_id: int,
+    kind: OutboxKind,
+    dedupe_key: str,
+    version: int | None = None,
+    payload: dict[str, Any] | None = None,
+) -> None:
+    """`enqueue` for a caller that already knows `dedupe_key` is not queued yet."""
+    session.add(
+        JiraOutbox(
+            agent_id=agent_id,
+            version=version,
+            kind=kind,
+            dedupe_key=dedupe_key,
+            payload=payload or {},
+            next_attempt_at=utcnow(),
+        )
+    )
+    _deliver_after_commit(session, agent_id)
+
+
+def queued_keys(session: Session, *, agent_id: int, version: int | None) -> set[str]:
+    """The dedupe keys already queued (in any state) for one submitted version."""
+    return set(
+        session.scalars(
+            select(JiraOutbox.dedupe_key).where(
+                JiraOutbox.agent_id == agent_id, JiraOutbox.version == version
             )
         )
-    _deliver_after_commit(session, agent_id)
+    )
 
 
 def deliver_after_commit(enabled: bool) -> None:
@@ -133,24 +169,28 @@ def deliver_after_commit(enabled: bool) -> None:
 
 
 def _deliver_after_commit(session: Session, agent_id: int) -> None:
-    if _PENDING_AGENTS not in session.info:
-        session.info[_PENDING_AGENTS] = set()
-        event.listen(session, "after_commit", _after_commit)
-        event.listen(session, "after_rollback", _after_rollback)
-    session.info[_PENDING_AGENTS].add(agent_id)
+    session.info.setdefault(_PENDING_AGENTS, set()).add(agent_id)
 
 
+# Listeners on the Session class, registered once: a per-session `event.listen` costs more
+# than the rest of an approval's outbox work.
+@event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
-    session.info[_PENDING_AGENTS] = set()
+    if session.info.get(_PENDING_AGENTS):
+        session.info[_PENDING_AGENTS] = set()
 
 
+@event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
-    agent_ids = session.info.get(_PENDING_AGENTS) or set()
+    agent_ids = session.info.get(_PENDING_AGENTS)
+    if not agent_ids:
+        return
     session.info[_PENDING_AGENTS] = set()
-    if not agent_ids or not _settings_state["deliver_after_commit"]:
+    if not _settings_state["deliver_after_commit"]:
         return
     # The plain engine for the session's database (not the caller's write-options engine).
     url = session.get_bind().url.render_as_string(hide_password=False)
+    background.mark_activity(AFTER_COMMIT_DELAY_SECONDS)  # the user's answer first, then Jira
     for agent_id in sorted(agent_ids):
         background.run_soon(_deliver_in_background, url=url, agent_id=agent_id)
 

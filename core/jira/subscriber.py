@@ -13,17 +13,8 @@ from sqlalchemy.orm import Session
 from core import events
 from core.config import get_settings
 from core.jira.issue_content import needs_spec_attachment
-from core.jira.outbox import enqueue
-from core.models import (
-    Agent,
-    AgentVersion,
-    Comment,
-    DomainEvent,
-    JiraOutbox,
-    OutboxKind,
-    OutboxStatus,
-    Source,
-)
+from core.jira.outbox import add_row, enqueue, queued_keys
+from core.models import Agent, AgentVersion, Comment, DomainEvent, OutboxKind, Source
 
 
 def on_event(session: Session, event: DomainEvent) -> None:
@@ -49,7 +40,7 @@ def _submitted(session: Session, event: DomainEvent) -> None:
         agent_id=agent_id,
         version=version,
         kind=OutboxKind.CREATE_ISSUE,
-        dedupe_key=f"create_issue:{agent_id}:{version}",
+        dedupe_key=_create_key(agent_id, version),
     )
     snapshot = _snapshot(session, agent_id=agent_id, version=version)
     if snapshot is not None and snapshot.code:
@@ -74,7 +65,8 @@ def _submitted(session: Session, event: DomainEvent) -> None:
 
 def _decided(session: Session, event: DomainEvent) -> None:
     """Move the issue to an approved/rejected status (after any earlier calls for it)."""
-    if not _has_issue(session, agent_id=event.agent_id, version=event.version):
+    queued = queued_keys(session, agent_id=event.agent_id, version=event.version)
+    if _create_key(event.agent_id, event.version) not in queued:
         return  # submitted before Jira was configured: decided locally only
     settings = get_settings()
     approve = event.kind == events.APPROVED
@@ -85,13 +77,15 @@ def _decided(session: Session, event: DomainEvent) -> None:
         action="approve" if approve else "reject",
         statuses=statuses,
         setting="JIRA_APPROVED_STATUSES" if approve else "JIRA_REJECTED_STATUSES",
+        queued=queued,
     )
 
 
 def _cancelled(session: Session, event: DomainEvent) -> None:
     """Tell the issue the submission was withdrawn; move it to a cancelled status if any."""
     version = event.version
-    if not _has_issue(session, agent_id=event.agent_id, version=version):
+    queued = queued_keys(session, agent_id=event.agent_id, version=version)
+    if _create_key(event.agent_id, version) not in queued:
         return
     comment = str(event.data.get("comment") or "")
     note = Comment(
@@ -111,6 +105,7 @@ def _cancelled(session: Session, event: DomainEvent) -> None:
             action="cancel",
             statuses=statuses,
             setting="JIRA_CANCELLED_STATUSES",
+            queued=queued,
         )
 
 
@@ -120,7 +115,9 @@ def _commented(session: Session, event: DomainEvent) -> None:
     version = _latest_submitted_version(session, agent_id=event.agent_id)
     if comment_id is None or version is None:
         return  # never submitted: the comment stays local
-    if not _has_issue(session, agent_id=event.agent_id, version=version):
+    if _create_key(event.agent_id, version) not in queued_keys(
+        session, agent_id=event.agent_id, version=version
+    ):
         return
     enqueue_comment(session, agent_id=event.agent_id, version=version, comment_id=comment_id)
 
@@ -138,16 +135,31 @@ def enqueue_comment(session: Session, *, agent_id: int, version: int, comment_id
 
 
 def _enqueue_transition(
-    session: Session, *, event: DomainEvent, action: str, statuses: list[str], setting: str
+    session: Session,
+    *,
+    event: DomainEvent,
+    action: str,
+    statuses: list[str],
+    setting: str,
+    queued: set[str],
 ) -> None:
-    enqueue(
+    key = f"transition:{event.agent_id}:{event.version}:{action}"
+    if key in queued:
+        return
+    add_row(
         session,
         agent_id=event.agent_id,
         version=event.version,
         kind=OutboxKind.TRANSITION,
-        dedupe_key=f"transition:{event.agent_id}:{event.version}:{action}",
+        dedupe_key=key,
         payload={"statuses": list(statuses), "setting": setting, "action": action},
     )
+
+
+def _create_key(agent_id: int, version: int | None) -> str:
+    """The issue creation's dedupe key: queued (in any state) iff the version has, or is
+    owed, a Jira issue (it was submitted while Jira was configured)."""
+    return f"create_issue:{agent_id}:{version}"
 
 
 def _snapshot(session: Session, *, agent_id: int, version: int | None) -> AgentVersion | None:
@@ -165,21 +177,3 @@ def _latest_submitted_version(session: Session, *, agent_id: int) -> int | None:
         .order_by(AgentVersion.version.desc())
         .limit(1)
     )
-
-
-def _has_issue(session: Session, *, agent_id: int, version: int | None) -> bool:
-    """The version has a Jira issue, or one is owed (queued, retrying or refused for now)."""
-    key = session.scalar(
-        select(AgentVersion.jira_issue_key).where(
-            AgentVersion.agent_id == agent_id, AgentVersion.version == version
-        )
-    )
-    if key:
-        return True
-    owed = session.scalar(
-        select(JiraOutbox.id).where(
-            JiraOutbox.dedupe_key == f"create_issue:{agent_id}:{version}",
-            JiraOutbox.status != OutboxStatus.DONE,
-        )
-    )
-    return owed is not None

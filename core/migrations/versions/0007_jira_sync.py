@@ -1,5 +1,9 @@
 """domain events (the registry announces, Jira and the deploy webhook subscribe)
 
+Also: descriptions and system prompts become LONGTEXT on MariaDB/MySQL. TEXT holds 65,535
+bytes there, less than the 20,000-character description and 100,000-character system prompt
+the registry accepts (other databases: TEXT is unbounded, nothing changes).
+
 The outbox gains two kinds, `attach_spec` and `deploy_notice`: `kind` is a VARCHAR(20)
 without a CHECK constraint (native_enum=False), so no column change is needed.
 
@@ -10,7 +14,7 @@ Revises: 0004_search
 from alembic import op
 import sqlalchemy as sa
 import core.models.types
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 
 revision = '0007_jira_sync'
 down_revision = '0004_search'
@@ -35,5 +39,19 @@ def upgrade() -> None:
         batch_op.create_index('ix_domain_events_agent_id', ['agent_id', 'id'], unique=False)
 
 
+    _long_texts(mysql.LONGTEXT(), sa.Text())
+
+
 def downgrade() -> None:
+    _long_texts(sa.Text(), mysql.LONGTEXT())
     op.drop_table('domain_events')
+
+
+def _long_texts(new_type, old_type) -> None:  # noqa: ANN001
+    if op.get_bind().dialect.name != 'mysql':
+        return
+    for table in ('agent_configs', 'agent_registry'):
+        for column in ('description', 'system_prompt'):
+            op.alter_column(
+                table, column, type_=new_type, existing_type=old_type, existing_nullable=False
+            )

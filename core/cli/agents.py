@@ -135,7 +135,7 @@ def _submit(args) -> int:  # noqa: ANN001
         registry.submit_agent(
             session, agent_id=args.id, actor_email=args.actor, source=Source.CLI, notes=args.notes
         )
-    # Read back after the commit: the Jira issue is created right after it (its key is new).
+    # Read back after the commit (the Jira issue is created in the background, by the outbox).
     with session_scope() as session:
         data = registry.agent_summary(registry.get_agent(session, agent_id=args.id))
     _print_move(args, data)

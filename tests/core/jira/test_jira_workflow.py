@@ -144,7 +144,7 @@ def test_a_long_comment_is_posted_in_parts_within_the_limit(capsys, agent_id, pe
     sync(capsys)
     with session_scope(write=True) as session:
         note = Comment(
-            agent_id=agent_id, author="ops@corp.test", body="x " * 40_000, source=Source.SYSTEM
+            agent_id=agent_id, author="ops@corp.test", body="x " * 30_000, source=Source.SYSTEM
         )
         session.add(note)
         session.flush()
@@ -152,7 +152,7 @@ def test_a_long_comment_is_posted_in_parts_within_the_limit(capsys, agent_id, pe
     assert deliver().failed == []
     parts = [to_plain_text(c["body"]) for c in jira_env.issues["AGENT-1"].comments]
     assert len(parts) == 3 and "(part 1 of 3)" in parts[0] and "(part 3 of 3)" in parts[2]
-    assert sum(p.count("x") for p in parts) == 40_000
+    assert sum(p.count("x") for p in parts) == 30_000
 
 
 def test_jira_down_at_submit_keeps_the_submission_and_sync_creates_one_issue(

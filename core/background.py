@@ -32,6 +32,7 @@ _lock = threading.Lock()
 _started_in_pid: int | None = None
 _in_flight = 0
 _last_request_end = 0.0
+_quiet_until = 0.0
 
 
 @contextmanager
@@ -46,6 +47,14 @@ def serving_request() -> Iterator[None]:
         with _lock:
             _in_flight -= 1
             _last_request_end = time.monotonic()
+
+
+def mark_activity(quiet_for: float = QUIET_SECONDS) -> None:
+    """The caller is still answering someone (e.g. just committed a click and is about to
+    render the answer): background tasks start no sooner than `quiet_for` from now."""
+    global _quiet_until
+    with _lock:
+        _quiet_until = max(_quiet_until, time.monotonic() + quiet_for)
 
 
 def run_soon(function: Callable[..., Any], /, **kwargs: Any) -> None:
@@ -88,8 +97,18 @@ def _loop() -> None:
 
 
 def _wait_for_quiet() -> None:
-    while _in_flight or time.monotonic() - _last_request_end < QUIET_SECONDS:
-        time.sleep(QUIET_SECONDS)
+    # One sleep for as long as is known to be needed: every wake-up takes the GIL from the
+    # thread answering a request, which on a loaded machine costs milliseconds each time.
+    while True:
+        now = time.monotonic()
+        wait = max(
+            _quiet_until - now,
+            _last_request_end + QUIET_SECONDS - now,
+            QUIET_SECONDS if _in_flight else 0.0,
+        )
+        if wait <= 0:
+            return
+        time.sleep(wait)
 
 
 atexit.register(wait_idle, SHUTDOWN_DRAIN_SECONDS)

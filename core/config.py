@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     jira_max_retries: int = 3
     # Outbox (issue creation, attachments, comments owed to Jira): first retry delay, doubling.
     jira_outbox_retry_seconds: float = 30.0
+    # After an issue creation whose answer was lost: how long the outbox searches for the
+    # issue (with back-off; Jira's search lags behind writes) before it would create again.
+    jira_reconcile_seconds: float = 600.0
     # Webhook processing retries (1 s → 2 s → 4 s, then the event is `failed`).
     webhook_retry_base_seconds: float = 1.0
     webhook_max_retries: int = 3

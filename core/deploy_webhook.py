@@ -51,12 +51,22 @@ class DeployResult:
     status: int | None
     message_id: str
     error: str = ""
+    retry_after: float | None = None  # what the target asked (429/503 `Retry-After`)
 
 
-def send(url: str, secret: str, payload: dict[str, Any], *, timeout: float = 10.0) -> DeployResult:
-    """POST `payload` once; only a 2xx answer counts as delivered."""
+def send(
+    url: str,
+    secret: str,
+    payload: dict[str, Any],
+    *,
+    timeout: float = 10.0,
+    message_id: str | None = None,
+) -> DeployResult:
+    """POST `payload` once; only a 2xx answer counts as delivered.
+
+    Retries of one notice pass the same `message_id` (receivers de-duplicate on it)."""
     body = json.dumps(payload, separators=(",", ":"), sort_keys=True, default=str).encode()
-    message_id = f"msg_{uuid.uuid4().hex}"
+    message_id = message_id or new_message_id()
     timestamp = int(time.time())
     headers = {
         "Content-Type": "application/json",
@@ -75,12 +85,19 @@ def send(url: str, secret: str, payload: dict[str, Any], *, timeout: float = 10.
         )
     if 200 <= response.status_code < 300:
         return DeployResult(True, response.status_code, message_id)
+    from core.jira.client import parse_retry_after
+
     return DeployResult(
         False,
         response.status_code,
         message_id,
         f"deploy webhook answered {response.status_code}: {response.text.strip()[:200]}",
+        retry_after=parse_retry_after(response.headers.get("Retry-After")),
     )
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
 
 
 def deploy_payload(*, agent_id: int, version, actor: str) -> dict[str, Any]:  # noqa: ANN001
@@ -104,22 +121,3 @@ def deploy_payload(*, agent_id: int, version, actor: str) -> dict[str, Any]:  # 
             "deployed_by": actor,
         },
     }
-
-
-def notify_deployed(*, agent_id: int, version, actor: str) -> None:  # noqa: ANN001
-    """POST to DEPLOY_WEBHOOK_URL if set; raise so the deploy is not recorded unless 2xx."""
-    from core.config import get_settings
-    from core.errors import ExternalServiceError
-
-    settings = get_settings()
-    if not settings.deploy_webhook_url:
-        return
-    result = send(
-        settings.deploy_webhook_url,
-        settings.deploy_webhook_secret,
-        deploy_payload(agent_id=agent_id, version=version, actor=actor),
-    )
-    if not result.ok:
-        raise ExternalServiceError(
-            f"{result.error}; agent {agent_id} stays approved — fix the deploy target and retry"
-        )

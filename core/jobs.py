@@ -35,8 +35,9 @@ class Job:
 JOBS: list[Job] = [
     # Webhook deliveries whose processing failed: 1 s → 2 s → 4 s, then dead letter.
     Job("jira.webhook_retries", 1.0, "core.jira.jobs:retry_webhook_events", ttl_seconds=120),
-    # Jira calls owed (issue creation after an outage, attachments, comments, transitions).
-    Job("jira.outbox", 10.0, "core.jira.jobs:deliver_jira_outbox", ttl_seconds=600),
+    # Jira calls and deploy notices owed (the outbox: creations, comments, transitions …).
+    # Every second at most: rows are due per their own time (Retry-After, back-off).
+    Job("jira.outbox", 1.0, "core.jira.jobs:deliver_jira_outbox", ttl_seconds=600),
     # Usage rollups: today (and any day that got late events) every few minutes ...
     Job("analytics-rollup", 300.0, "core.analytics.jobs:roll_up_recent", ttl_seconds=900),
     # ... and yesterday recomputed in full hourly, so it closes soon after midnight UTC.

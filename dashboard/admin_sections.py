@@ -11,6 +11,7 @@ from core import analytics, auth
 from core.errors import ValidationError
 from core.jira import check as jira_check
 from core.jira import inbox as jira_inbox
+from core.jira import outbox as jira_outbox
 from core.models import Role, WebhookStatus
 from dashboard.db import reading, writing
 from dashboard.feedback import notify_after_rerun, showing_errors
@@ -224,3 +225,35 @@ def render_jira_check() -> None:
             st.warning(line)
         for line in report.problems:
             st.error(line)
+
+
+def render_jira_outbox() -> None:
+    """Calls owed to Jira (and deploy notices) not yet delivered, with a retry button."""
+    show_sent = st.checkbox("Include delivered", value=False, key="outbox_all")
+    with reading() as session:
+        rows = jira_outbox.list_rows(session, include_sent=show_sent)
+    if not rows:
+        st.caption("Nothing waiting: every Jira call was delivered.")
+        return
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    retryable = [r for r in rows if r["state"] != "sent"]
+    if not retryable:
+        return
+    with st.form("outbox_retry"):
+        row_id = st.selectbox(
+            "Row to retry now",
+            [r["id"] for r in retryable],
+            format_func=lambda i: next(
+                f"#{r['id']} {r['kind']} (agent {r['agent_id']}) · {r['state']}"
+                for r in retryable
+                if r["id"] == i
+            ),
+            key="outbox_row",
+        )
+        retry = st.form_submit_button("Retry")
+    if retry:
+        with showing_errors() as attempt, writing() as session:
+            jira_outbox.retry_rows(session, row_id=row_id)
+        if attempt.ok:
+            notify_after_rerun(f"Outbox row {row_id} is due now; it is sent in the background.")
+            st.rerun()

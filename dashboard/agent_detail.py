@@ -63,6 +63,17 @@ def _load(agent_id: int, email: str) -> dict[str, Any]:
         }
 
 
+def _jira_sync(sync: dict) -> None:
+    """The Jira side's state (queued / sent / retrying until … / failed: reason)."""
+    state = sync.get("state", "none")
+    if state == "failed":
+        st.error(f"Jira: {sync['detail']}")
+    elif state == "retrying":
+        st.warning(f"Jira: {sync['detail']}")
+    elif state in ("queued", "sent"):
+        st.caption(f"Jira: {sync['detail']}")
+
+
 def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
     with showing_errors() as attempt:
         data = _load(agent_id, user.email)
@@ -82,6 +93,7 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         st.caption(f"Jira issue {info['jira_issue_key']}")
     if info.get("jira_issue_deleted"):
         st.warning(f"Jira issue {info['jira_issue_deleted']} was deleted in Jira", icon="🗑️")
+    _jira_sync(info.get("jira_sync") or {})
     _actions(agent_id, user, data["actions"])
 
     config, versions, timeline, comments = st.tabs(

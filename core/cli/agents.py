@@ -140,7 +140,7 @@ def _submit(args) -> int:  # noqa: ANN001
         registry.submit_agent(
             session, agent_id=args.id, actor_email=args.actor, source=Source.CLI, notes=args.notes
         )
-    # Read back after the commit: the Jira issue is created right after it (its key is new).
+    # Read back after the commit (the Jira issue is created in the background, by the outbox).
     with session_scope() as session:
         data = registry.agent_summary(registry.get_agent(session, agent_id=args.id))
     _print_move(args, data)
@@ -177,7 +177,7 @@ def _print_move(args, data: dict) -> None:  # noqa: ANN001
     if data.get("jira_issue_url"):
         line += f" — {data['jira_issue_url']}"
     elif data["status"] == "pending" and get_settings().jira_enabled:
-        line += " — Jira issue not created yet (queued; `python -m core jira sync` retries)"
+        line += " — Jira issue queued (sent in the background; `python -m core jira sync` now)"
     print(line)
 
 
@@ -192,6 +192,8 @@ def _status(args) -> int:  # noqa: ANN001
         print(f"Jira: {data['jira_issue_key']} {data['jira_issue_url'] or ''}".rstrip())
     if data.get("jira_issue_deleted"):
         print(f"Jira issue {data['jira_issue_deleted']} was deleted in Jira")
+    if data["jira_sync"]["state"] != "none":
+        print(f"Jira sync: {data['jira_sync']['detail']}")
     if data["approved_by"]:
         print(f"approved by {data['approved_by']} at {data['approved_at']}")
     print("history:")

@@ -70,3 +70,19 @@ def to_plain_text(node: Any) -> str:
     parts = [to_plain_text(child) for child in node.get("content", [])]
     separator = "\n\n" if node.get("type") == "doc" else ""
     return separator.join(parts)
+
+
+# What Jira's stored (wiki) form adds per block node ("h2. ", "{code}…{code}", blank lines).
+BLOCK_OVERHEAD = 16
+
+
+def stored_length(node: Any) -> int:
+    """An upper estimate of the characters Jira counts for a rich-text field."""
+    if not isinstance(node, dict):
+        return len(str(node))
+    if node.get("type") == "text":
+        return len(str(node.get("text", "")))
+    if node.get("type") == "hardBreak":
+        return 1
+    overhead = 0 if node.get("type") == "doc" else BLOCK_OVERHEAD
+    return overhead + sum(stored_length(child) for child in node.get("content", []))

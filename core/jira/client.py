@@ -1,22 +1,34 @@
-"""Jira Cloud REST v3 client over requests: basic auth, timeouts, retries with backoff."""
+"""Jira Cloud REST v3 client over requests: basic auth, timeouts, retries with backoff.
+
+Throttling is honoured in full: a retry never comes before the time Jira names in
+`Retry-After` (seconds or an HTTP-date) or `X-RateLimit-Reset`. When that is longer than
+the client may sleep (`max_wait`), the call fails at once with the time attached
+(`JiraUnavailableError.retry_after`) so the outbox reschedules it instead of sleeping.
+"""
 
 from __future__ import annotations
 
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
+from urllib3.exceptions import InvalidHeader
+from urllib3.util.retry import Retry
 
 from core.jira.errors import JiraError, JiraUnavailableError
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_RETRY_AFTER_SECONDS = 60.0
+DEFAULT_MAX_WAIT_SECONDS = 60.0
+# Our marker on every issue and comment we create (an entity property sent with the create):
+# how a retry after a lost answer finds what the first attempt already did.
+MARKER_PROPERTY = "agent-registry"
 
 
 def backoff_delay(
@@ -27,14 +39,44 @@ def backoff_delay(
 
 
 def parse_retry_after(value: str | None) -> float | None:
-    """Seconds from a numeric `Retry-After` header (what Jira sends); None if absent or bad."""
-    if not value:
+    """Seconds from `Retry-After` (delta-seconds or an HTTP-date, in full); None if absent/bad."""
+    if not value or not value.strip():
         return None
     try:
-        seconds = float(value.strip())
+        return max(float(value.strip()), 0.0)
     except ValueError:
+        pass
+    try:  # urllib3 parses the HTTP-date form (RFC 9110 section 10.2.3)
+        return float(Retry().parse_retry_after(value.strip()))
+    except (InvalidHeader, ValueError, OverflowError, TypeError):
         return None
-    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def parse_rate_limit_reset(value: str | None, *, now: float | None = None) -> float | None:
+    """Seconds until `X-RateLimit-Reset` (Jira: an ISO 8601 timestamp; epoch seconds too)."""
+    if not value or not value.strip():
+        return None
+    now = time.time() if now is None else now
+    text = value.strip()
+    try:
+        number = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return max(moment.timestamp() - now, 0.0)
+    return max(number - now, 0.0) if number > 1e9 else max(number, 0.0)
+
+
+def throttle_delay(headers: Any) -> float | None:
+    """How long Jira asked us to wait: `Retry-After`, else `X-RateLimit-Reset`; None if silent."""
+    delay = parse_retry_after(headers.get("Retry-After"))
+    if delay is None:
+        delay = parse_rate_limit_reset(headers.get("X-RateLimit-Reset"))
+    return delay
 
 
 class JiraClient:
@@ -49,6 +91,7 @@ class JiraClient:
         timeout: float = 10.0,
         max_retries: int = 3,
         backoff_base: float = 1.0,
+        max_wait: float = DEFAULT_MAX_WAIT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
         rng: Callable[[], float] = random.random,
         http: requests.Session | None = None,
@@ -57,6 +100,7 @@ class JiraClient:
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_base = backoff_base
+        self.max_wait = max_wait
         self._sleep = sleep
         self._rng = rng
         self._http = http or requests.Session()
@@ -84,7 +128,7 @@ class JiraClient:
         """
         url = f"{self.base_url}{path}"
         kwargs.setdefault("timeout", self.timeout)
-        last_problem = ""
+        last_problem, asked, maybe_done = "", None, False
         for attempt in range(self.max_retries + 1):
             if attempt and before_retry is not None:
                 found = before_retry()
@@ -94,23 +138,33 @@ class JiraClient:
                 response = self._http.request(method, url, **kwargs)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_problem = f"could not reach Jira ({type(exc).__name__})"
-                delay = backoff_delay(attempt, base=self.backoff_base, rng=self._rng)
+                asked, maybe_done = None, True  # the request may have been done, answer lost
             else:
                 if response.status_code < 400:
                     return response
                 if response.status_code not in RETRY_STATUSES:
                     raise _error_from(method, path, response)
                 last_problem = f"Jira answered {response.status_code}"
-                delay = parse_retry_after(response.headers.get("Retry-After"))
-                if delay is None:
-                    delay = backoff_delay(attempt, base=self.backoff_base, rng=self._rng)
+                asked = throttle_delay(response.headers)
+                # 429 and 503 refuse before any work; a 500/502/504 may come after it
+                maybe_done = response.status_code not in (429, 503)
+            if asked is not None and asked > self.max_wait:
+                break  # longer than we may sleep: the caller reschedules, never retries early
             if attempt == self.max_retries:
                 break
+            delay = (
+                asked
+                if asked is not None
+                else backoff_delay(attempt, base=self.backoff_base, rng=self._rng)
+            )
             log.warning("%s %s: %s; retrying in %.1f s", method, path, last_problem, delay)
             self._sleep(delay)
+        wait = f"; Jira asked to wait {asked:.0f} s" if asked is not None else ""
         raise JiraUnavailableError(
-            f"{method} {path} failed after {self.max_retries} retries ({last_problem}); "
-            "check JIRA_BASE_URL and Jira's status, then retry"
+            f"{method} {path} failed ({last_problem}{wait}); "
+            "check JIRA_BASE_URL and Jira's status, then retry",
+            retry_after=asked,
+            maybe_done=maybe_done,
         )
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -131,25 +185,40 @@ class JiraClient:
         """Per issue type: `[{"name": "Task", "statuses": [{"name": ...}]}]`."""
         return self._json("GET", f"/rest/api/3/project/{quote(project_key)}/statuses")
 
-    def find_issue_by_label(self, label: str) -> dict[str, Any] | None:
-        """The first issue carrying `label`, or None."""
-        params = {"jql": f'labels = "{label}"', "fields": "summary", "maxResults": 1}
+    def find_issue_by_label(
+        self, label: str, *, reconcile_ids: list[str] | tuple[str, ...] = ()
+    ) -> dict[str, Any] | None:
+        """The first issue carrying `label`, or None.
+
+        /search/jql is eventually consistent: a just-created issue may be missing. Issue ids
+        in `reconcile_ids` are read-after-write consistent (`reconcileIssues`)."""
+        params: dict[str, Any] = {"jql": f'labels = "{label}"', "fields": "summary"}
+        params["maxResults"] = 1
+        if reconcile_ids:
+            params["reconcileIssues"] = ",".join(str(i) for i in reconcile_ids)
         data = self._json("GET", "/rest/api/3/search/jql", params=params)
         issues = (data or {}).get("issues") or []
         return issues[0] if issues else None
 
     def create_issue(
-        self, fields: dict[str, Any], *, dedupe_label: str | None = None
+        self,
+        fields: dict[str, Any],
+        *,
+        dedupe_label: str | None = None,
+        marker: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """POST an issue; with `dedupe_label` a retry first looks for an issue already made."""
+        """POST an issue; with `dedupe_label` a retry first looks for an issue already made.
+
+        `marker` is stored on the issue as our entity property (an idempotency record)."""
         if dedupe_label:
             labels = list(fields.get("labels") or [])
             if dedupe_label not in labels:
                 fields = {**fields, "labels": [*labels, dedupe_label]}
+        body: dict[str, Any] = {"fields": fields}
+        if marker is not None:
+            body["properties"] = [{"key": MARKER_PROPERTY, "value": marker}]
         before_retry = (lambda: self.find_issue_by_label(dedupe_label)) if dedupe_label else None
-        return self._json(
-            "POST", "/rest/api/3/issue", json={"fields": fields}, before_retry=before_retry
-        )
+        return self._json("POST", "/rest/api/3/issue", json=body, before_retry=before_retry)
 
     def get_issue(self, key: str, *, fields: str = "summary,status,labels") -> dict[str, Any]:
         return self._json("GET", f"/rest/api/3/issue/{quote(key)}", params={"fields": fields})
@@ -164,10 +233,40 @@ class JiraClient:
             files={"file": (filename, content, content_type)},
         )
 
-    def add_comment(self, key: str, body_adf: dict[str, Any]) -> dict[str, Any]:
-        return self._json(
-            "POST", f"/rest/api/3/issue/{quote(key)}/comment", json={"body": body_adf}
-        )
+    def add_comment(
+        self, key: str, body_adf: dict[str, Any], *, marker: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """POST a comment; `marker` is stored on it as our entity property."""
+        body: dict[str, Any] = {"body": body_adf}
+        if marker is not None:
+            body["properties"] = [{"key": MARKER_PROPERTY, "value": marker}]
+        return self._json("POST", f"/rest/api/3/issue/{quote(key)}/comment", json=body)
+
+    def comments(self, key: str, *, page_size: int = 100) -> Iterator[dict[str, Any]]:
+        """Every comment on the issue, oldest first, with its entity properties."""
+        start = 0
+        while True:
+            params = {"startAt": start, "maxResults": page_size, "expand": "properties"}
+            data = self._json("GET", f"/rest/api/3/issue/{quote(key)}/comment", params=params)
+            page = list((data or {}).get("comments") or [])
+            yield from page
+            start += len(page)
+            if not page or start >= int((data or {}).get("total", 0)):
+                return
+
+    def find_marked_comments(self, key: str, marker_field: str, value: Any) -> list[dict]:
+        """Our comments on `key` whose marker property has `marker_field == value`."""
+        found = []
+        for comment in self.comments(key):
+            for prop in comment.get("properties") or []:
+                marker = prop.get("value") if prop.get("key") == MARKER_PROPERTY else None
+                if isinstance(marker, dict) and marker.get(marker_field) == value:
+                    found.append({**comment, "marker": marker})
+        return found
+
+    def current_status(self, key: str) -> str:
+        fields = self.get_issue(key, fields="status").get("fields") or {}
+        return str((fields.get("status") or {}).get("name", ""))
 
     def get_transitions(self, key: str) -> list[dict[str, Any]]:
         data = self._json("GET", f"/rest/api/3/issue/{quote(key)}/transitions")

@@ -24,4 +24,14 @@ class JiraError(Exception):
 
 
 class JiraUnavailableError(JiraError):
-    """Jira kept failing (429/5xx/connection errors) after every retry."""
+    """Jira kept failing (429/5xx/connection errors) after every retry.
+
+    `retry_after`: seconds Jira asked us to wait (None if it did not say); `maybe_done`: the
+    request may have been carried out with its answer lost (anything but a 429)."""
+
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, maybe_done: bool = False
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.maybe_done = maybe_done

@@ -20,6 +20,7 @@ from core.models.analytics import (
 )
 from core.models.authority import AuthorAction, VersionAuthor
 from core.models.base import Base
+from core.models.events import DomainEvent
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
 from core.models.login import LoginThrottle
@@ -41,6 +42,7 @@ __all__ = [
     "Comment",
     "DailyMetric",
     "DailyModelMetric",
+    "DomainEvent",
     "JiraIssueState",
     "JiraOutbox",
     "JobLease",

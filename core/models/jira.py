@@ -17,12 +17,14 @@ class OutboxKind(enum.StrEnum):
     ATTACH_CODE = "attach_code"
     POST_COMMENT = "post_comment"
     TRANSITION = "transition"
+    ATTACH_SPEC = "attach_spec"  # the full specification, when the issue text was shortened
+    DEPLOY_NOTICE = "deploy_notice"  # POST to DEPLOY_WEBHOOK_URL (not a Jira call)
 
 
 class OutboxStatus(enum.StrEnum):
     PENDING = "pending"
     DONE = "done"
-    FAILED = "failed"  # Jira refused it (4xx); `jira sync --retry-failed` tries again
+    FAILED = "failed"  # refused (4xx); `jira outbox retry` / `jira sync --retry-failed` again
 
 
 def _enum(enum_cls: type[enum.Enum]) -> Enum:

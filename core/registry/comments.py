@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import events
 from core.actors import acting_user
 from core.errors import ValidationError
-from core.jira import hooks as jira_hooks
 from core.models import Comment, Source
 from core.registry.agents import get_agent
 
@@ -33,7 +33,15 @@ def add_comment(
     comment = Comment(agent_id=agent.id, author=actor.email, body=clean_body(body), source=source)
     session.add(comment)
     session.flush()
-    jira_hooks.after_comment(session, comment=comment)
+    events.announce(
+        session,
+        kind=events.COMMENT_ADDED,
+        agent_id=agent.id,
+        version=agent.version,
+        actor=actor.email,
+        source=source,
+        data={"comment_id": comment.id},
+    )
     return comment
 
 

@@ -13,6 +13,7 @@ from core.config import get_settings
 from core.models import Agent, AgentVersion, StatusChange
 from core.registry.agents import get_agent
 from core.registry.comments import list_comments
+from core.sync_status import jira_sync
 
 
 def iso(value: datetime | None) -> str | None:
@@ -60,6 +61,7 @@ def agent_status(session: Session, *, agent_id: int) -> dict[str, Any]:
         "approved_at": iso(agent.approved_at),
         "content_hash": current_content_hash(session, agent=agent),
         "jira_issue_deleted": _deleted_issue(agent),
+        "jira_sync": jira_sync(session, agent_id=agent_id),
         "history": [
             {
                 "from": row.from_status,

@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core import deploy_webhook
+from core import events
 from core.audit.approval import require_approved_content
 from core.audit.content import content_hash_of
 from core.errors import ConflictError, InvalidTransitionError, PermissionDeniedError
-from core.jira import hooks as jira_hooks
 from core.models import (
     Agent,
     AgentStatus,
@@ -151,7 +150,14 @@ def submit_agent(
         comment=notes,
         values={"approved_by": None, "approved_at": None, "jira_issue_key": None},
     )
-    jira_hooks.after_submit(session, agent=agent)
+    events.announce(
+        session,
+        kind=events.SUBMITTED,
+        agent_id=agent.id,
+        version=agent.version,
+        actor=actor.email,
+        source=source,
+    )
     return agent
 
 
@@ -176,10 +182,15 @@ def cancel_agent(
         comment=comment or "submission cancelled",
         values={"version": agent.version + 1},
     )
-    if source != Source.JIRA:
-        jira_hooks.after_cancel(
-            session, agent=agent, version=cancelled_version, actor=actor.email, comment=comment
-        )
+    events.announce(
+        session,
+        kind=events.CANCELLED,
+        agent_id=agent.id,
+        version=cancelled_version,
+        actor=actor.email,
+        source=source,
+        data={"comment": comment},
+    )
     return agent
 
 
@@ -271,8 +282,14 @@ def _decide_as_user(
         source=source,
         comment=comment,
     )
-    if source != Source.JIRA:  # decided here: move the Jira issue too (refused if Jira fails)
-        jira_hooks.after_decision(session, agent=agent, version=agent.version, approve=approve)
+    events.announce(  # Jira (a subscriber) is moved in the background, never waited on
+        session,
+        kind=events.APPROVED if approve else events.REJECTED,
+        agent_id=agent.id,
+        version=agent.version,
+        actor=agent.approved_by,  # the checked decider's account email
+        source=source,
+    )
     return agent
 
 
@@ -309,8 +326,15 @@ def deploy_agent(
         values={"production_version": agent.version},
         content_hash=deployed_hash,
     )
-    if snapshot is not None:  # only a 2xx from DEPLOY_WEBHOOK_URL lets the move commit
-        deploy_webhook.notify_deployed(agent_id=agent.id, version=snapshot, actor=actor.email)
+    if snapshot is not None:  # DEPLOY_WEBHOOK_URL is notified in the background (outbox)
+        events.announce(
+            session,
+            kind=events.DEPLOYED,
+            agent_id=agent.id,
+            version=snapshot.version,
+            actor=actor.email,
+            source=source,
+        )
     return agent
 
 

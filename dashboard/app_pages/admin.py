@@ -4,6 +4,7 @@ import streamlit as st
 
 from dashboard.admin_sections import (
     render_jira_check,
+    render_jira_outbox,
     render_prices,
     render_tokens,
     render_users,
@@ -29,3 +30,5 @@ with prices:
     render_prices(user)
 with jira:
     render_jira_check()
+    st.subheader("Outbox")
+    render_jira_outbox()

@@ -52,3 +52,39 @@ def test_jira_check_without_jira(dash_db):
     at = go(log_in(PEOPLE["admin"]), "admin")
     button(at, "Check the Jira connection").click().run()
     assert any("JIRA_BASE_URL is not set" in m for m in messages(at.error))
+
+
+def test_outbox_lists_undelivered_jira_calls_and_retries_one(dash_db):
+    from core import registry
+    from core.db import session_scope
+    from core.models import JiraOutbox, OutboxKind, OutboxStatus, Source
+
+    with session_scope(write=True) as session:
+        agent = registry.create_agent(
+            session,
+            owner_email=PEOPLE["developer"],
+            source=Source.CLI,
+            name="Outboxed",
+            description="waits for Jira",
+            model="gpt-4o",
+        )
+        session.add(
+            JiraOutbox(
+                agent_id=agent.id,
+                version=1,
+                kind=OutboxKind.TRANSITION,
+                dedupe_key="transition:test",
+                status=OutboxStatus.FAILED,
+                attempts=1,
+                last_error="Jira issue AGENT-1 in 'To Do' has no transition to Approved",
+                payload={},
+            )
+        )
+    at = go(log_in(PEOPLE["admin"]), "admin")
+    frames = [f.value for f in at.dataframe if "kind" in f.value]
+    assert list(frames[0]["state"]) == ["failed"]
+    button(at, "Retry").click().run()
+    assert not at.exception
+    assert any("is due now" in m for m in messages(at.success))
+    with session_scope() as session:
+        assert session.query(JiraOutbox).one().status == OutboxStatus.PENDING

@@ -1,8 +1,21 @@
-"""Jira Cloud's ADF checks, as strict as the real API for the nodes we use."""
+"""Jira Cloud's ADF checks: Atlassian's published JSON schema, the size limit, and the
+stricter rules the real API applies to the nodes we use."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+import jsonschema
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "adf_schema" / "full.json"
+# Jira Cloud refuses a rich-text field longer than this (counted on the stored text).
+TEXT_LIMIT = 32_767
+TOO_LONG = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+# What the stored (wiki) form adds per block node, e.g. "h2. ", "{code}…{code}", blank lines.
+BLOCK_OVERHEAD = 14
 
 BLOCK_TYPES = {
     "paragraph",
@@ -30,7 +43,39 @@ def adf_problem(value: Any) -> str | None:
         problem = _block_problem(node)
         if problem:
             return problem
-    return None
+    return schema_problem(value)
+
+
+@cache
+def _validator() -> jsonschema.Draft4Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft4Validator(schema)
+
+
+def schema_problem(value: Any) -> str | None:
+    """None if `value` validates against Atlassian's ADF JSON schema, else the first error."""
+    error = jsonschema.exceptions.best_match(_validator().iter_errors(value))
+    if error is None:
+        return None
+    where = "/".join(str(part) for part in error.absolute_path)
+    return f"INVALID_INPUT (ADF schema at /{where}: {error.message[:200]})"
+
+
+def stored_length(value: Any) -> int:
+    """Roughly the length Jira stores for an ADF document: its text plus block markup."""
+    if not isinstance(value, dict):
+        return len(str(value))
+    if value.get("type") == "text":
+        return len(str(value.get("text", "")))
+    if value.get("type") == "hardBreak":
+        return 1
+    children = value.get("content") or []
+    overhead = BLOCK_OVERHEAD if value.get("type") not in {"doc", "listItem"} else 0
+    return overhead + sum(stored_length(child) for child in children)
+
+
+def too_long(value: Any) -> bool:
+    return stored_length(value) > TEXT_LIMIT
 
 
 def _block_problem(node: Any) -> str | None:

@@ -9,8 +9,10 @@ import queue
 import re
 import socket
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
+from email.utils import formatdate
 from typing import Any
 
 import requests
@@ -19,7 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from core.jira.signature import sign
 from tests.jira_double import payloads
-from tests.jira_double.adf_rules import adf_problem
+from tests.jira_double.adf_rules import TOO_LONG, adf_problem, too_long
 
 STATUSES = ["To Do", "In Progress", "Approved", "Rejected", "Cancelled"]
 # Transition names differ from status names on purpose (like real workflows).
@@ -40,6 +42,8 @@ class RecordedRequest:
     body: bytes
     json: Any = None
     form_files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)  # when it arrived
+    status: int | None = None  # what the double answered (None: connection dropped)
 
 
 @dataclass
@@ -50,6 +54,7 @@ class Fault:
     path: str | None = None  # substring of the path; None = any
     method: str | None = None
     drop: bool = False  # handle the request, then cut the connection before answering
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +65,13 @@ class Issue:
     status: str = "To Do"
     comments: list[dict[str, Any]] = field(default_factory=list)
     attachments: list[dict[str, Any]] = field(default_factory=list)
+    properties: dict[str, Any] = field(default_factory=dict)
+    created_at: float = field(default_factory=time.monotonic)
+
+
+def http_date(seconds_from_now: float) -> str:
+    """An HTTP-date `seconds_from_now` in the future (a `Retry-After` form Jira may send)."""
+    return formatdate(time.time() + seconds_from_now, usegmt=True)
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -98,6 +110,9 @@ class JiraDouble:
         self.webhook_url: str | None = None
         self.webhook_secret: str = ""
         self.webhook_results: list[int] = []
+        # Like Jira Cloud's /search/jql: a new issue is found only this long after its
+        # creation, unless its id is named in `reconcileIssues`.
+        self.search_lag_seconds = 0.0
         self._ids = itertools.count(1)
         self._comment_ids = itertools.count(10001)
         self._lock = threading.RLock()
@@ -139,9 +154,16 @@ class JiraDouble:
         retry_after: str | None = None,
         path: str | None = None,
         method: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         with self._lock:
-            self.faults.append(Fault(status, times, retry_after, path, method))
+            self.faults.append(
+                Fault(status, times, retry_after, path, method, headers=dict(headers or {}))
+            )
+
+    def throttle(self, retry_after: str, *, times: int = 1, path: str | None = None) -> None:
+        """Answer 429 with `Retry-After` (seconds or an HTTP-date), like Jira Cloud."""
+        self.fail_next(429, times=times, retry_after=retry_after, path=path)
 
     def drop_next(self, *, path: str | None = None, method: str | None = None) -> None:
         """Process the next matching request, then close the socket without an answer."""
@@ -183,7 +205,7 @@ class JiraDouble:
         """Someone comments in Jira's UI; returns the comment id."""
         comment_id = str(next(self._comment_ids))
         with self._lock:
-            self.issues[key].comments.append({"id": comment_id, "body": body})
+            self.issues[key].comments.append({"id": comment_id, "body": body, "properties": {}})
             status = self.issues[key].status  # like Jira: the issue as it is now
         self._queue(
             payloads.comment_event(
@@ -250,9 +272,11 @@ class JiraDouble:
             self.requests.append(record)
             fault = self._take_fault(request)
         if fault is not None and not fault.drop:
+            record.status = fault.status
             response = _error(fault.status, [f"Injected failure {fault.status}"])
             if fault.retry_after is not None:
                 response.headers["Retry-After"] = fault.retry_after
+            response.headers.update(fault.headers)
             return response(environ, start_response)
         if not self._authorised(request):
             response = Response(
@@ -262,6 +286,7 @@ class JiraDouble:
             )
         else:
             response = self._route(request, record)
+        record.status = None if fault is not None and fault.drop else response.status_code
         if fault is not None and fault.drop:
             sock = environ.get("werkzeug.socket")
             if sock is not None:
@@ -302,6 +327,7 @@ class JiraDouble:
             ("GET", r"/rest/api/3/issue/(?P<key>[^/]+)", self._get_issue),
             ("POST", r"/rest/api/3/issue/(?P<key>[^/]+)/attachments", self._attach),
             ("POST", r"/rest/api/3/issue/(?P<key>[^/]+)/comment", self._comment),
+            ("GET", r"/rest/api/3/issue/(?P<key>[^/]+)/comment", self._list_comments),
             ("GET", r"/rest/api/3/issue/(?P<key>[^/]+)/transitions", self._list_transitions),
             ("POST", r"/rest/api/3/issue/(?P<key>[^/]+)/transitions", self._transition),
         ]
@@ -344,10 +370,13 @@ class JiraDouble:
         match = re.fullmatch(r'\s*labels\s*=\s*"([^"]+)"\s*', jql)
         if not match:
             return _error(400, [f"Unsupported JQL in the double: {jql}"])
+        reconcile = set(filter(None, request.args.get("reconcileIssues", "").split(",")))
+        visible_before = time.monotonic() - self.search_lag_seconds
         found = [
             {"id": i.id, "key": i.key}
             for i in self.issues.values()
             if match.group(1) in i.fields.get("labels", [])
+            and (i.created_at <= visible_before or i.id in reconcile)
         ]
         return _json({"issues": found[: int(request.args.get("maxResults", 50))]})
 
@@ -369,6 +398,8 @@ class JiraDouble:
             problem = adf_problem(fields["description"])
             if problem:
                 errors["description"] = problem
+            elif too_long(fields["description"]):
+                errors["description"] = TOO_LONG
         labels = fields.get("labels", [])
         if not isinstance(labels, list) or any(
             not isinstance(label, str) or not label or " " in label for label in labels
@@ -378,7 +409,10 @@ class JiraDouble:
             return _error(400, [], errors)
         number = next(self._ids)
         key = f"{self.project_key}-{number}"
-        self.issues[key] = Issue(id=str(10000 + number), key=key, fields=fields)
+        properties = _properties(record.json.get("properties"))
+        self.issues[key] = Issue(
+            id=str(10000 + number), key=key, fields=fields, properties=properties
+        )
         return _json(
             {
                 "id": str(10000 + number),
@@ -396,7 +430,14 @@ class JiraDouble:
             {
                 "id": issue.id,
                 "key": issue.key,
-                "fields": {**issue.fields, "status": {"name": issue.status}},
+                "fields": {
+                    **issue.fields,
+                    "status": {"name": issue.status},
+                    "attachment": [
+                        {k: v for k, v in item.items() if k != "content"}
+                        for item in issue.attachments
+                    ],
+                },
             }
         )
 
@@ -426,8 +467,11 @@ class JiraDouble:
         problem = adf_problem(body)
         if problem:
             return _error(400, ["Comment body is not valid!"], {"comment": problem})
+        if too_long(body):
+            return _error(400, [], {"comment": TOO_LONG})
         comment_id = str(next(self._comment_ids))
-        issue.comments.append({"id": comment_id, "body": body})
+        properties = _properties(record.json.get("properties"))
+        issue.comments.append({"id": comment_id, "body": body, "properties": properties})
         self._queue(
             payloads.comment_event(
                 key,
@@ -439,6 +483,29 @@ class JiraDouble:
         )
         return _json(
             {"id": comment_id, "body": body, "self": f"{self.url}/comment/{comment_id}"}, 201
+        )
+
+    def _list_comments(self, request: Request, record: RecordedRequest, key: str) -> Response:
+        issue = self._issue_or_404(key)
+        if isinstance(issue, Response):
+            return issue
+        start = int(request.args.get("startAt", 0))
+        size = min(int(request.args.get("maxResults", 50)), 100)
+        expand = "properties" in request.args.get("expand", "").split(",")
+        page = [
+            {
+                "id": c["id"],
+                "body": c["body"],
+                **(
+                    {"properties": [{"key": k, "value": v} for k, v in c["properties"].items()]}
+                    if expand
+                    else {}
+                ),
+            }
+            for c in issue.comments[start : start + size]
+        ]
+        return _json(
+            {"startAt": start, "maxResults": size, "total": len(issue.comments), "comments": page}
         )
 
     def _list_transitions(self, request: Request, record: RecordedRequest, key: str) -> Response:
@@ -474,6 +541,13 @@ class JiraDouble:
                 )
                 return Response(status=204)
         return _error(400, [f"Transition id '{wanted}' is not valid for this issue."])
+
+
+def _properties(value: Any) -> dict[str, Any]:
+    """Entity properties sent with a create (`[{"key": ..., "value": ...}]`)."""
+    if not isinstance(value, list):
+        return {}
+    return {str(p.get("key")): p.get("value") for p in value if isinstance(p, dict)}
 
 
 def _plain(adf: dict) -> str:

@@ -16,6 +16,8 @@ import requests
 from core.cli import main
 from core.db import session_scope
 from core.jira.inbox import list_events
+from core.jira.outbox import deliver_after_commit
+from core.models import JiraOutbox, OutboxStatus
 from tests.jira_double import payloads
 from tests.jira_double.fixtures import WEBHOOK_SECRET, jira, jira_env  # noqa: F401
 from tests.webhook_server.waiting import wait_until_processed
@@ -28,6 +30,31 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+@pytest.fixture(autouse=True)
+def _commands_queue_like_the_cli():
+    """As in `python -m core`: the command only queues; the server delivers to Jira."""
+    deliver_after_commit(False)
+    yield
+    deliver_after_commit(True)
+
+
+def wait_for(predicate, what: str, timeout: float = 30.0):  # noqa: ANN001, ANN201
+    """Poll until `predicate()` is truthy (the server works in the background)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def outbox_settled() -> bool:
+    with session_scope() as session:
+        return all(row.status == OutboxStatus.DONE for row in session.query(JiraOutbox))
 
 
 @pytest.fixture
@@ -43,10 +70,12 @@ def server(sqlite_url, jira_env):  # noqa: ANN001, F811
             f"127.0.0.1:{port}",
             "--log-level",
             "warning",
-            "webhook_server:create_app()",
+            # Background jobs every 0.2 s (default 5 s) keep the waits below short.
+            "webhook_server:create_app({'WORKER_INTERVAL_SECONDS': 0.2})",
         ],
         cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},  # DATABASE_URL, JIRA_* set by fixtures
+        # DATABASE_URL, JIRA_* set by fixtures; an unanswered create is searched for 30 s.
+        env={**os.environ, "PYTHONPATH": str(ROOT), "JIRA_RECONCILE_SECONDS": "30"},
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -102,8 +131,9 @@ def test_submit_then_approve_in_jira_approves_the_agent(server, jira_env, capsys
     submitted = cli_json(
         capsys, "agents", "submit", str(created["id"]), "--actor", "dev@example.com"
     )
-    key = submitted["jira_issue_key"]
-    assert submitted["status"] == "pending" and key == "AGENT-1"
+    assert submitted["status"] == "pending"
+    key = wait_for(lambda: issue_key(capsys, created["id"]), "the server to create the issue")
+    assert key == "AGENT-1"
 
     # An approver comments and then approves in Jira; Jira calls the server for each.
     jira_env.comment_as(
@@ -138,6 +168,7 @@ def test_submit_then_approve_in_jira_approves_the_agent(server, jira_env, capsys
         )
         == 0
     )
+    wait_for(lambda: jira_env.issues[key].comments[-1:] and outbox_settled(), "the comment")
     jira_env.wait_for_webhooks()
     assert jira_env.webhook_results[-1] == 200
     wait_until_processed()
@@ -185,12 +216,11 @@ def test_approval_in_the_registry_moves_jira_and_the_echo_changes_nothing(
         "gpt-4o-mini",
     )
     agent = str(created["id"])
-    key = cli_json(capsys, "agents", "submit", agent, "--actor", "dev@example.com")[
-        "jira_issue_key"
-    ]
+    cli_json(capsys, "agents", "submit", agent, "--actor", "dev@example.com")
+    key = wait_for(lambda: issue_key(capsys, agent), "the server to create the issue")
     approved = cli_json(capsys, "agents", "approve", agent, "--actor", "boss@example.com")
     assert approved["status"] == "approved"
-    assert jira_env.issues[key].status == "Approved"
+    wait_for(lambda: jira_env.issues[key].status == "Approved", "the transition in Jira")
 
     jira_env.wait_for_webhooks()  # Jira's echo of the transition reaches the server
     assert jira_env.webhook_results == [200]
@@ -198,3 +228,92 @@ def test_approval_in_the_registry_moves_jira_and_the_echo_changes_nothing(
     status = cli_json(capsys, "agents", "status", agent)
     assert status["approved_by"] == "boss@example.com"
     assert [h["to"] for h in status["history"]] == ["draft", "pending", "approved"]
+
+
+def issue_key(capsys, agent_id) -> str | None:  # noqa: ANN001
+    return cli_json(capsys, "agents", "status", str(agent_id))["jira_issue_key"]
+
+
+def _people_and_agent(capsys) -> str:  # noqa: ANN001
+    for line in (
+        "--email dev@example.com --name Dev --role developer",
+        "--email boss@example.com --name Boss --role approver",
+    ):
+        assert main(["users", "add", *line.split(), "--no-password"]) == 0
+    created = cli_json(
+        capsys,
+        *[
+            "agents",
+            "create",
+            "--owner",
+            "dev@example.com",
+            "--name",
+            "Triage",
+            "--model",
+            "gpt-4o",
+        ],
+        "--description",
+        "Sorts incoming tickets",
+    )
+    return str(created["id"])
+
+
+def test_an_approval_while_jira_throttles_returns_at_once_and_lands_after_retry_after(
+    server,  # noqa: ARG001 - its background job delivers
+    jira_env,  # noqa: F811
+    capsys,
+):
+    agent = _people_and_agent(capsys)
+    cli_json(capsys, "agents", "submit", agent, "--actor", "dev@example.com")
+    key = wait_for(lambda: issue_key(capsys, agent), "the server to create the issue")
+    wait_for(outbox_settled, "the submission's calls")
+
+    jira_env.throttle("2", path=f"/rest/api/3/issue/{key}")  # 429, Retry-After: 2
+    approved = cli_json(capsys, "agents", "approve", agent, "--actor", "boss@example.com")
+    assert approved["status"] == "approved"  # committed; Jira not waited on
+    assert jira_env.issues[key].status == "To Do"
+
+    wait_for(lambda: jira_env.issues[key].status == "Approved", "the transition after 429")
+    throttled = next(r for r in jira_env.requests if r.status == 429)
+    after = [r for r in jira_env.requests if r.at > throttled.at and key in r.path]
+    assert after and after[0].at - throttled.at >= 2.0  # not before Jira's Retry-After
+    state = cli_json(capsys, "agents", "status", agent)["jira_sync"]
+    assert state["state"] == "sent"
+
+
+def test_a_lost_comment_answer_leaves_exactly_one_comment(
+    server,  # noqa: ARG001
+    jira_env,  # noqa: F811
+    capsys,
+):
+    agent = _people_and_agent(capsys)
+    cli_json(capsys, "agents", "submit", agent, "--actor", "dev@example.com")
+    key = wait_for(lambda: issue_key(capsys, agent), "the server to create the issue")
+    wait_for(outbox_settled, "the submission's calls")
+
+    jira_env.drop_next(path=f"/rest/api/3/issue/{key}/comment", method="POST")
+    argv = ["agents", "comment", agent, "--actor", "boss@example.com", "--body", "Looks fine."]
+    assert main(argv) == 0
+    wait_for(outbox_settled, "the comment to be delivered after its lost answer")
+    assert len(jira_env.issues[key].comments) == 1
+    assert len(jira_env.calls("POST", f"/rest/api/3/issue/{key}/comment")) == 1
+    jira_env.wait_for_webhooks()  # the echo of our comment reached the server
+    wait_until_processed()
+    wait_for(
+        lambda: len(cli_json(capsys, "agents", "status", agent)["comments"]) == 1,
+        "the registry to hold the comment once",
+    )
+
+
+def test_an_issue_whose_create_answer_was_lost_is_not_created_twice(
+    server,  # noqa: ARG001
+    jira_env,  # noqa: F811
+    capsys,
+):
+    agent = _people_and_agent(capsys)
+    jira_env.search_lag_seconds = 1.5  # Jira's search lags behind the create
+    jira_env.drop_next(path="/rest/api/3/issue", method="POST")
+    cli_json(capsys, "agents", "submit", agent, "--actor", "dev@example.com")
+    key = wait_for(lambda: issue_key(capsys, agent), "the issue to be found", timeout=60)
+    assert list(jira_env.issues) == [key]
+    assert len(jira_env.calls_to("POST", "/rest/api/3/issue")) == 1

@@ -1,7 +1,7 @@
 """jira inbox: issue ids (Server/DC comment events), deleted issues and deleted comments
 
 Revision ID: 0008_jira_inbox
-Revises: 0006_audit
+Revises: 0007_jira_sync
 """
 
 from alembic import op
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import core.models.types
 
 revision = '0008_jira_inbox'
-down_revision = '0006_audit'
+down_revision = '0007_jira_sync'
 branch_labels = None
 depends_on = None
 

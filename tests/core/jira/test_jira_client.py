@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
+from datetime import UTC, datetime
 
 import pytest
 
 from core.jira import adf
-from core.jira.client import JiraClient, backoff_delay, parse_retry_after
+from core.jira.client import (
+    JiraClient,
+    backoff_delay,
+    parse_rate_limit_reset,
+    parse_retry_after,
+)
 from core.jira.errors import JiraError, JiraUnavailableError
 from tests.jira_double import JiraDouble
+from tests.jira_double.server import http_date
 
 
 @pytest.fixture
@@ -201,4 +209,31 @@ def test_backoff_and_retry_after_helpers():
     assert backoff_delay(2, rng=lambda: 1.0) == 5.0
     assert parse_retry_after("3") == 3.0
     assert parse_retry_after("soon") is None
-    assert parse_retry_after("100000") == 60.0
+    assert parse_retry_after("100000") == 100000.0  # honoured in full, never capped
+    assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # a date in the past
+    assert 115 <= parse_retry_after(http_date(120)) <= 121
+    assert parse_rate_limit_reset("2026-01-01T12:02:00Z", now=1767268800.0) == 120.0
+    assert parse_rate_limit_reset("1767268830", now=1767268800.0) == 30.0
+    assert parse_rate_limit_reset("later") is None
+
+
+def test_retry_after_longer_than_max_wait_fails_at_once_with_the_time(client, jira, sleeps):
+    jira.throttle("120", path="/myself")
+    with pytest.raises(JiraUnavailableError) as info:
+        client.myself()
+    assert sleeps == []  # never slept 60, 60, 60 and gave up
+    assert info.value.retry_after == 120.0 and not info.value.maybe_done
+    assert len(jira.calls("GET", "/myself")) == 1
+
+
+def test_http_date_retry_after_is_honoured(client, jira, sleeps):
+    jira.throttle(http_date(3), path="/myself")
+    client.myself()
+    assert len(sleeps) == 1 and 1.5 <= sleeps[0] <= 4
+
+
+def test_rate_limit_reset_is_read_when_retry_after_is_missing(client, jira, sleeps):
+    reset = datetime.fromtimestamp(time.time() + 5, UTC).isoformat()
+    jira.fail_next(429, path="/myself", headers={"X-RateLimit-Reset": reset})
+    client.myself()
+    assert len(sleeps) == 1 and 3.5 <= sleeps[0] <= 5.5

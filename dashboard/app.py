@@ -12,17 +12,21 @@ if str(PROJECT_ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard import identity  # noqa: E402
+from dashboard import identity, inbox_view, layout  # noqa: E402
 from dashboard.login_view import render_login  # noqa: E402
-from dashboard.navigation import pages_for  # noqa: E402
+from dashboard.navigation import login_pages, pages_for  # noqa: E402
 
 st.set_page_config(page_title="Agent Registry", page_icon=":material/hub:", layout="wide")
+layout.apply_styles()
 
-user = identity.current_user()
+user = identity.resolve_session()
+identity.sync_cookie()
 if user is None:
-    st.navigation([st.Page(render_login, title="Log in", icon=":material/login:")]).run()
+    st.navigation(login_pages(render_login), position="hidden").run()
 else:
+    page = st.navigation(pages_for(user.role))
     with st.sidebar:
         st.markdown(f"**{user.name}**  \n{user.email} · {user.role.value}")
+        inbox_view.sidebar_count(user)
         st.button("Log out", icon=":material/logout:", key="logout", on_click=identity.log_out)
-    st.navigation(pages_for(user.role)).run()
+    page.run()

@@ -21,6 +21,7 @@ from core.models.base import Base
 from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatus
 from core.models.jobs import JobLease
 from core.models.search import AgentEmbedding, SearchFit, SearchIndexState
+from core.models.sessions import DashboardSession, InboxMark
 from core.models.types import utcnow
 from core.models.users import ApiToken, Role, User
 from core.models.webhooks import WebhookEvent, WebhookStatus
@@ -34,8 +35,10 @@ __all__ = [
     "ApiToken",
     "Base",
     "Comment",
+    "DashboardSession",
     "DailyMetric",
     "DailyModelMetric",
+    "InboxMark",
     "JiraIssueState",
     "JiraOutbox",
     "JobLease",

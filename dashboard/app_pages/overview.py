@@ -8,9 +8,11 @@ from dashboard import analytics_data
 from dashboard.db import reading
 from dashboard.formatting import compact
 from dashboard.identity import ALL_ROLES, require_role
+from dashboard.inbox_view import render_inbox
 
 user = require_role(ALL_ROLES)
 st.title("Overview")
+render_inbox(user)
 
 with reading() as session:
     counts = registry.count_by_status(session)
@@ -44,10 +46,10 @@ else:
         width="stretch",
         column_config={
             "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
-            "agent_name": "Agent",
-            "kind": "Kind",
-            "text": "What happened",
-            "actor": "Who",
-            "source": "Via",
+            "agent_name": st.column_config.TextColumn("Agent", width="medium"),
+            "kind": st.column_config.TextColumn("Kind", width="small"),
+            "text": st.column_config.TextColumn("What happened", width="large"),
+            "actor": st.column_config.TextColumn("Who", width="medium"),
+            "source": st.column_config.TextColumn("Via", width="small"),
         },
     )

@@ -6,7 +6,7 @@ import pytest
 
 from core import registry
 from core.db import session_scope
-from core.errors import ValidationError
+from core.errors import NotFoundError, ValidationError
 from core.models import Source
 from core.registry import inbox, review
 
@@ -75,9 +75,8 @@ def test_without_an_approved_version_the_previous_submission_is_the_baseline(
     db_url, people, make_agent
 ):
     agent = make_agent(people["developer"], model="gpt-4o")
-    with session_scope(db_url) as session:
-        with pytest.raises(Exception, match="no submitted version 1"):
-            review.review(session, agent_id=agent.id)
+    with session_scope(db_url) as session, pytest.raises(NotFoundError, match="no submitted"):
+        review.review(session, agent_id=agent.id)
     _submit(db_url, agent.id, people["developer"])
     with session_scope(db_url) as session:
         first = review.review(session, agent_id=agent.id)

@@ -17,16 +17,17 @@ from dashboard.login_view import render_login  # noqa: E402
 from dashboard.navigation import login_pages, pages_for  # noqa: E402
 
 st.set_page_config(page_title="Agent Registry", page_icon=":material/hub:", layout="wide")
-layout.apply_styles()
 
 user = identity.resolve_session()
-identity.sync_cookie()
 if user is None:
-    st.navigation(login_pages(render_login), position="hidden").run()
+    page = st.navigation(login_pages(render_login), position="hidden")
 else:
     page = st.navigation(pages_for(user.role))
     with st.sidebar:
         st.markdown(f"**{user.name}**  \n{user.email} · {user.role.value}")
         inbox_view.sidebar_count(user)
         st.button("Log out", icon=":material/logout:", key="logout", on_click=identity.log_out)
-    page.run()
+# After st.navigation: what is sent before it is dropped when the set of pages changes.
+layout.apply_styles()
+identity.sync_cookie()
+page.run()

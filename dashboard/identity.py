@@ -19,6 +19,7 @@ from dashboard.db import reading, writing
 
 USER_KEY = "current_user"
 TOKEN_KEY = "_session_cookie"  # this tab's session cookie value (the browser's may be older)
+DROP_COOKIE_KEY = "_drop_session_cookie"  # logged out here: the browser may hold a cookie
 ALL_ROLES = frozenset(Role)
 CREATORS = frozenset({Role.DEVELOPER, Role.APPROVER, Role.ADMIN})
 DECIDERS = frozenset({Role.APPROVER, Role.ADMIN})
@@ -76,15 +77,18 @@ def sync_cookie() -> None:
     """Make the browser's cookie match this tab's session: write it after login, drop it after
     logout. Rendered on every run where they differ (cheap; the script is idempotent)."""
     wanted = st.session_state.get(TOKEN_KEY)
-    if wanted == browser_cookie() or (not wanted and not browser_cookie()):
+    sent = browser_cookie()
+    if wanted == sent if wanted else not (sent or st.session_state.get(DROP_COOKIE_KEY)):
         return
     if wanted:
         max_age = int(sessions.session_lifetime().total_seconds())
-        value = f"{sessions.COOKIE_NAME}={wanted}; path=/; max-age={max_age}; SameSite=Strict"
+        value = f"{sessions.COOKIE_NAME}={wanted}; path=/; max-age={max_age}; SameSite=Lax"
     else:
-        value = f"{sessions.COOKIE_NAME}=; path=/; max-age=0; SameSite=Strict"
+        value = f"{sessions.COOKIE_NAME}=; path=/; max-age=0; SameSite=Lax"
     secure = "+ (location.protocol === 'https:' ? '; Secure' : '')"
-    with st.container(key="session_cookie_sync"):
+    # A new key per action: the element mounts afresh, so its script runs (an updated one
+    # would not).
+    with st.container(key=f"session_cookie_{'set' if wanted else 'drop'}"):
         st.html(
             f"<script>document.cookie = {value!r} {secure};</script>",
             unsafe_allow_javascript=True,
@@ -95,6 +99,7 @@ def _start(email: str) -> CurrentUser:
     with writing(clear_caches=False) as session:
         issued = sessions.start_session(session, email=email)
     st.session_state[TOKEN_KEY] = issued.cookie
+    st.session_state.pop(DROP_COOKIE_KEY, None)
     current = CurrentUser(email=issued.user.email, name=issued.user.name, role=issued.user.role)
     st.session_state[USER_KEY] = current
     return current
@@ -129,6 +134,7 @@ def log_out() -> None:
     with writing(clear_caches=False) as session:
         sessions.end_session(session, cookie=cookie)
     st.session_state.clear()
+    st.session_state[DROP_COOKIE_KEY] = True
     st.query_params.clear()
     if sso_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()

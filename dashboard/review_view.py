@@ -33,7 +33,8 @@ table.ar-diff { width: 100%; border-collapse: collapse; table-layout: fixed;
   font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 0.8rem; }
 table.ar-diff td { vertical-align: top; padding: 0 0.4rem; white-space: pre-wrap;
   overflow-wrap: anywhere; border-bottom: 1px solid #eef0f5; }
-table.ar-diff td.no { width: 2.6rem; color: #8a91a5; text-align: right; user-select: none; }
+table.ar-diff col.no { width: 2.8rem; }
+table.ar-diff td.no { color: #8a91a5; text-align: right; user-select: none; }
 table.ar-diff th { text-align: left; padding: 0.2rem 0.4rem; background: #f3f5fa; }
 table.ar-diff tr.changed td.old, table.ar-diff tr.removed td.old { background: #ffecec; }
 table.ar-diff tr.changed td.new, table.ar-diff tr.added td.new { background: #e6ffec; }
@@ -162,7 +163,8 @@ def _changes(data: dict[str, Any]) -> None:
 def diff_table(rows: list[dict[str, Any]], old: int, new: int) -> str:
     """A side-by-side HTML table; every text is escaped (it is user content)."""
     lines = [
-        f'<table class="ar-diff"><tr><th colspan="2">v{old}</th><th colspan="2">v{new}</th></tr>'
+        '<table class="ar-diff"><colgroup><col class="no"><col><col class="no"><col></colgroup>'
+        f'<tr><th colspan="2">v{old}</th><th colspan="2">v{new}</th></tr>'
     ]
     for row in rows:
         lines.append(

@@ -23,7 +23,10 @@ def seed(key: str, param: str, parse: Callable[[str], Any], default: Any) -> Non
             value = parse(raw)
         except (TypeError, ValueError):
             value = None
-    st.session_state[key] = default if value is None else value
+    if value is None:
+        value = default
+    if value is not None:  # a selectbox left unset shows its first option, not a placeholder
+        st.session_state[key] = value
 
 
 def store(param: str, value: Any, default: Any = None) -> None:  # noqa: ANN401

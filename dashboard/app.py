@@ -20,7 +20,10 @@ st.set_page_config(page_title="Agent Registry", page_icon=":material/hub:", layo
 
 user = identity.resolve_session()
 if user is None:
-    page = st.navigation(login_pages(render_login), position="hidden")
+    logged_out = login_pages(render_login)
+    page = st.navigation(logged_out, position="hidden")
+    if st.session_state.pop(identity.LOGGED_OUT_KEY, False):
+        st.switch_page(logged_out[0])  # a new login starts on Overview, not the last page
 else:
     page = st.navigation(pages_for(user.role))
     with st.sidebar:

@@ -20,6 +20,7 @@ from dashboard.db import reading, writing
 USER_KEY = "current_user"
 TOKEN_KEY = "_session_cookie"  # this tab's session cookie value (the browser's may be older)
 DROP_COOKIE_KEY = "_drop_session_cookie"  # logged out here: the browser may hold a cookie
+LOGGED_OUT_KEY = "_just_logged_out"  # after Log out, the login form at the app's root
 ALL_ROLES = frozenset(Role)
 CREATORS = frozenset({Role.DEVELOPER, Role.APPROVER, Role.ADMIN})
 DECIDERS = frozenset({Role.APPROVER, Role.ADMIN})
@@ -135,6 +136,7 @@ def log_out() -> None:
         sessions.end_session(session, cookie=cookie)
     st.session_state.clear()
     st.session_state[DROP_COOKIE_KEY] = True
+    st.session_state[LOGGED_OUT_KEY] = True
     st.query_params.clear()
     if sso_configured() and getattr(st.user, "is_logged_in", False):
         st.logout()

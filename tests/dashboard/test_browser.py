@@ -344,21 +344,17 @@ def _no_page_not_found(page) -> None:  # noqa: ANN001
     assert page.get_by_text("Page not found").count() == 0
 
 
-def test_reload_keeps_the_session_and_the_open_agent(page):
+def test_sessions_survive_reload_and_shared_links_and_end_at_logout(page, browser):
     log_in(page, "developer@example.com")
     _open_agent_from_list(page, V2_AGENT)
     assert re.search(r"/agents\?agent=\d+$", page.url), page.url
+    # Reload (F5): still logged in, on the same agent.
     page.reload()
     settle(page)
     page.get_by_role("heading", name=V2_AGENT).wait_for()
     assert page.get_by_label("Password", exact=True).count() == 0
     _no_page_not_found(page)
     no_exception(page)
-
-
-def test_a_shared_link_opens_after_login_and_logout_kills_the_cookie(page, browser):
-    log_in(page, "developer@example.com")
-    _open_agent_from_list(page, V2_AGENT)
     link = page.url
     # A colleague, logged out, opens the link: the login form, no "Page not found" pop-up ...
     colleague = new_page(browser, link)
@@ -371,6 +367,13 @@ def test_a_shared_link_opens_after_login_and_logout_kills_the_cookie(page, brows
         no_exception(colleague)
     finally:
         colleague.context.close()
+
+    # A new tab of the same browser is logged in too.
+    tab = page.context.new_page()
+    tab.set_default_timeout(UI_TIMEOUT_MS)
+    tab.goto(link)
+    tab.get_by_role("heading", name=V2_AGENT).wait_for()
+    tab.close()
 
     cookies = page.context.cookies()
     assert any(c["name"] == "ar_session" for c in cookies)

@@ -54,7 +54,7 @@ def _item(item: dict, index: int) -> None:
     when = item["at"][:16].replace("T", " ")
     new = " · **new**" if item["new"] else ""
     text, link = st.columns([6, 1], vertical_alignment="center")
-    if item["kind"] == "decision":
+    if item["kind"] == "status":
         move = f"{item['from']} → {item['to']}" if item["from"] else item["to"]
         headline = f":material/gavel: **{item['agent_name']}** v{item['version']}: {move}"
         reason_label = "Reason" if item["to"] == "rejected" else "Comment"

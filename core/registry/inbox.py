@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.auth import get_user
 from core.models import Agent, Comment, InboxMark, StatusChange, User, utcnow
+from core.registry.activity import comment_item, status_item
 from core.registry.views import iso
 
 
@@ -31,33 +32,18 @@ def inbox(session: Session, *, email: str, limit: int = 30) -> dict[str, Any]:
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(limit)
     ).all()
+    # A move's `text` is the mover's comment (e.g. the rejection reason), `from`/`to` the move.
     items = [
-        {
-            "kind": "decision",
-            "agent_id": row.agent_id,
-            "agent_name": name,
+        status_item(row, name)
+        | {
             "version": row.version,
             "from": row.from_status,
             "to": row.to_status,
-            "actor": row.actor,
-            "source": row.source.value,
             "text": row.comment,
-            "at": row.created_at,
         }
         for row, name in changes
     ] + [
-        {
-            "kind": "comment",
-            "agent_id": row.agent_id,
-            "agent_name": name,
-            "version": None,
-            "from": None,
-            "to": None,
-            "actor": row.author,
-            "source": row.source.value,
-            "text": row.body,
-            "at": row.created_at,
-        }
+        comment_item(row, name) | {"version": None, "from": None, "to": None}
         for row, name in comments
     ]
     items.sort(key=lambda item: item["at"], reverse=True)

@@ -128,7 +128,7 @@ def test_the_inbox_holds_decisions_and_comments_by_others(db_url, people, make_a
         other = inbox.inbox(session, email=people["developer2"])
     assert [(i["kind"], i["to"], i["text"], i["new"]) for i in box["items"]] == [
         ("comment", None, "Ping me when fixed", True),
-        ("decision", "rejected", "Needs tests", True),
+        ("status", "rejected", "Needs tests", True),
     ]
     assert box["items"][1]["from"] == "pending" and box["items"][1]["version"] == 1
     assert box["unread"] == 2

@@ -39,7 +39,7 @@ def render_inbox(user: CurrentUser) -> None:
     if not box["items"]:
         st.caption("Decisions and comments on your agents will appear here.")
         return
-    with st.container(border=True, key="inbox"):
+    with st.container(border=True, key="inbox", height=420):  # scrolls; Overview stays short
         for index, item in enumerate(box["items"]):
             _item(item, index)
     if box["unread"] and st.button(

@@ -57,6 +57,7 @@ def start_session(session: Session, *, email: str) -> IssuedSession:
     user = auth.find_user(session, email=email)
     if user is None or not user.is_active:
         raise AuthenticationError(f"no active account for {email}")
+    purge_sessions(session)  # logins are rare enough to keep the table small as they happen
     token = secrets.token_urlsafe(32)
     row = DashboardSession(
         token_hash=_digest(token), user_id=user.id, expires_at=utcnow() + session_lifetime()

@@ -12,6 +12,7 @@ from typing import Any
 import streamlit as st
 
 from core import auth, registry
+from core.errors import DomainError
 from core.models import Source
 from core.registry import review
 from dashboard.db import reading, writing
@@ -50,8 +51,11 @@ def review_button(agent_id: int, user: CurrentUser) -> None:
     """On an agent's page: 'Review and decide' for approvers while a version is pending."""
     if not user.has_role(DECIDERS):
         return
-    with reading() as session:
-        pending = registry.get_agent(session, agent_id=agent_id).status.value == "pending"
+    try:
+        with reading() as session:
+            pending = registry.get_agent(session, agent_id=agent_id).status.value == "pending"
+    except DomainError:  # an unknown agent: the detail below says so
+        return
     if pending and st.button("Review and decide", icon=":material/fact_check:", key="to_review"):
         open_review(agent_id)
 

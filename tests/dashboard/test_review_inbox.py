@@ -85,6 +85,16 @@ def test_an_approver_on_an_agent_page_can_go_to_its_review(dash_db, add_agent):
     assert "Review and decide" not in [b.label for b in analyst.button]
 
 
+def test_a_link_to_an_unknown_agent_says_so(dash_db):
+    at = log_in(PEOPLE["approver"])
+    at.query_params["agent"] = "999"
+    go(at, "agents")
+    assert not at.exception
+    assert any("999" in m for m in messages(at.error))  # core's "not found" line
+    go(at, "approvals")
+    assert not at.exception and any("999" in m for m in messages(at.error))
+
+
 def test_versions_tab_has_human_columns_and_the_decider(dash_db, add_agent):
     agent_id = add_agent(submit=True)
     with session_scope(dash_db, write=True) as session:

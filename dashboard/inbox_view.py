@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from core.models import Role
 from core.registry import inbox
 from dashboard.agent_detail import open_agent
 from dashboard.db import reading, writing
@@ -35,6 +36,8 @@ def render_inbox(user: CurrentUser) -> None:
         return
     with reading() as session:
         box = inbox.inbox(session, email=user.email, limit=INBOX_LIMIT)
+    if not box["items"] and user.role != Role.DEVELOPER:
+        return  # approvers and admins without agents: no empty section on their Overview
     st.subheader(f"Inbox ({box['unread']} new)" if box["unread"] else "Inbox")
     if not box["items"]:
         st.caption("Decisions and comments on your agents will appear here.")

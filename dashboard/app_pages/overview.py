@@ -38,7 +38,8 @@ st.subheader("Recent activity")
 if not activity:
     st.caption("Nothing has happened yet: create an agent to get started.")
 else:
-    table = pd.DataFrame(activity)[["at", "agent_name", "kind", "text", "actor", "source"]]
+    # The long text last: it takes the spare width, and "Via" is never cut off.
+    table = pd.DataFrame(activity)[["at", "agent_name", "kind", "actor", "source", "text"]]
     table["at"] = pd.to_datetime(table["at"])
     st.dataframe(
         table,
@@ -48,7 +49,7 @@ else:
             "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
             "agent_name": st.column_config.TextColumn("Agent", width="medium"),
             "kind": st.column_config.TextColumn("Kind", width="small"),
-            "text": st.column_config.TextColumn("What happened", width="large"),
+            "text": st.column_config.TextColumn("What happened"),
             "actor": st.column_config.TextColumn("Who", width="medium"),
             "source": st.column_config.TextColumn("Via", width="small"),
         },

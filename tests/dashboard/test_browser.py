@@ -250,6 +250,7 @@ def test_login_page_and_bad_password(page):
 def test_every_page_as_admin(page):
     log_in(page, "admin@example.com")
     page.locator('[data-testid="stMetricValue"]').first.wait_for()
+    page.locator('[data-testid="stDataFrame"] canvas').first.wait_for()
     shoot(page, "overview")
     for title, heading, shot in (
         ("Analytics", "Analytics", "analytics"),

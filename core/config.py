@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     analytics_max_future_seconds: int = Field(default=86_400, ge=0)
 
     dashboard_url: str = ""
+    # Dashboard login sessions: the cookie's signing key (a random one is kept in
+    # data/session_secret when unset; set it when several dashboard processes share a database)
+    # and how long a login lasts.
+    session_secret: str = Field(default="", repr=False)
+    session_hours: float = Field(default=12.0, gt=0)
     deploy_webhook_url: str = ""
     deploy_webhook_secret: str = Field(default="", repr=False)
 

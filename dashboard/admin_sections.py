@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from core import analytics, auth
+from core.config import get_settings
 from core.errors import ValidationError
 from core.jira import check as jira_check
 from core.jira import inbox as jira_inbox
@@ -35,12 +36,22 @@ def render_users(admin: CurrentUser) -> None:
     st.dataframe(pd.DataFrame(users), hide_index=True, width="stretch")
     roles = [r.value for r in Role]
     left, right = st.columns(2)
-    with left.form("user_role"):
+    with left.container(border=True):
         st.markdown("**Change a role or access**")
+        # Outside the form so the role and access below follow the picked user.
         email = st.selectbox("User", [u["email"] for u in users], key="role_user")
-        role = st.selectbox("Role", roles, key="role_value")
-        active = st.checkbox("Active", value=True, key="role_active")
-        changed = st.form_submit_button("Save")
+        picked = next((u for u in users if u["email"] == email), None)
+        with st.form("user_role", border=False):
+            role = st.selectbox(
+                "Role",
+                roles,
+                index=roles.index(picked["role"]) if picked else 0,
+                key=f"role_value_{email}",
+            )
+            active = st.checkbox(
+                "Active", value=picked["active"] if picked else True, key=f"role_active_{email}"
+            )
+            changed = st.form_submit_button("Save")
     if changed:
         with showing_errors(left) as attempt, writing() as session:
             if email == admin.email and (role != Role.ADMIN.value or not active):
@@ -215,6 +226,13 @@ def render_prices(admin: CurrentUser) -> None:
 
 
 def render_jira_check() -> None:
+    if not get_settings().jira_enabled:  # the normal local set-up, not a fault
+        st.info(
+            "Jira is not configured: approvals run locally (dashboard and CLI). Set "
+            "`JIRA_BASE_URL`, `JIRA_EMAIL` and `JIRA_API_TOKEN` to send submissions to Jira.",
+            icon=":material/info:",
+        )
+        return
     st.caption("Checks the credentials, project, issue type and workflow statuses in Jira.")
     if st.button("Check the Jira connection", key="jira_check"):
         with st.spinner("Asking Jira…"):

@@ -31,10 +31,8 @@ ACTIONS = {  # the actions this page offers, with their core call and past tense
 
 
 def open_agent(agent_id: int) -> None:
-    """Go to the Agents page showing this agent."""
-    st.session_state[AGENT_KEY] = agent_id
-    st.query_params["agent"] = str(agent_id)
-    st.switch_page("app_pages/agents.py")
+    """Go to the Agents page showing this agent (the address, `/agents?agent=ID`, is shareable)."""
+    st.switch_page("app_pages/agents.py", query_params={"agent": str(agent_id)})
 
 
 def _load(agent_id: int, email: str) -> dict[str, Any]:
@@ -52,10 +50,12 @@ def _load(agent_id: int, email: str) -> dict[str, Any]:
                     "status": v.status.value,
                     "submitted_by": v.submitted_by,
                     "submitted_at": v.submitted_at,
-                    "approved_by": v.approved_by,
+                    # approved_by holds whoever decided, approver or rejecter
+                    "decided_by": v.approved_by or "",
+                    "decided_at": v.approved_at,
                     "content_hash": v.content_hash,
                     "deployed_at": v.deployed_at,
-                    "notes": v.notes,
+                    "notes": v.notes or "",
                 }
                 for v in registry.list_versions(session, agent_id=agent_id)
             ],
@@ -110,7 +110,7 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
             st.code(data["code"], language="python", line_numbers=True)
     with versions:
         if data["versions"]:
-            st.dataframe(pd.DataFrame(data["versions"]), hide_index=True, width="stretch")
+            _versions_table(data["versions"])
         else:
             st.caption("Not submitted yet: versions are frozen at each submission.")
     with timeline:
@@ -145,13 +145,29 @@ def render_agent_detail(agent_id: int, user: CurrentUser) -> None:
         _comment_form(agent_id, user)
 
 
+VERSION_COLUMNS = {
+    "version": st.column_config.NumberColumn("Version", format="v%d"),
+    "status": "Status",
+    "submitted_by": "Submitted by",
+    "submitted_at": st.column_config.DatetimeColumn("Submitted (UTC)", format="YYYY-MM-DD HH:mm"),
+    "decided_by": "Decided by",
+    "decided_at": st.column_config.DatetimeColumn("Decided (UTC)", format="YYYY-MM-DD HH:mm"),
+    "deployed_at": st.column_config.DatetimeColumn("Deployed (UTC)", format="YYYY-MM-DD HH:mm"),
+    "notes": "Notes",
+}
+
+
+def _versions_table(versions: list[dict[str, Any]]) -> None:
+    table = pd.DataFrame(versions)[list(VERSION_COLUMNS)]
+    for column in ("submitted_at", "decided_at", "deployed_at"):
+        table[column] = pd.to_datetime(table[column], utc=True).dt.tz_localize(None)
+    st.dataframe(table, hide_index=True, width="stretch", column_config=VERSION_COLUMNS)
+
+
 def _actions(agent_id: int, user: CurrentUser, actions: dict[str, str | None]) -> None:
     can_act = any(actions[name] is None for name in ACTIONS)
-    note = (
-        st.text_input("Comment for the action (optional)", key=f"action_note_{agent_id}")
-        if can_act
-        else ""
-    )
+    note_key = f"action_note_{agent_id}"
+    note = st.text_input("Comment for the action (optional)", key=note_key) if can_act else ""
     columns = st.columns(4)
     edit_reason = actions["edit"]
     if not user.has_role(CREATORS):
@@ -175,6 +191,7 @@ def _actions(agent_id: int, user: CurrentUser, actions: dict[str, str | None]) -
                 )
             if attempt.ok:
                 notify_after_rerun(f"Agent {agent_id} {done}.")
+                st.session_state.pop(note_key, None)  # used up: a later action starts empty
                 st.rerun()
     reasons = {n: r for n, r in actions.items() if r and n in ("edit", *ACTIONS)}
     if reasons:

@@ -13,6 +13,8 @@ LAYOUT = {
     "height": 320,
     "legend": {"orientation": "h", "y": -0.2},
     "hovermode": "x unified",
+    # Horizontal day labels, few enough not to overlap in a half-width chart at 800 px.
+    "xaxis": {"tickformat": "%d %b", "nticks": 6, "tickangle": 0, "automargin": True},
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -40,4 +42,20 @@ def pages_for(role: Role) -> list[st.Page]:
     return [
         st.Page(spec.path, title=spec.title, icon=spec.icon, default=(i == 0))
         for i, spec in enumerate(s for s in PAGES if role in s.roles)
+    ]
+
+
+def login_pages(render_login: Callable[[], None]) -> list[st.Page]:
+    """Logged out, every page's address shows the login form (no "Page not found"); the same
+    url_path gives the same page hash, so after login the browser stays on the linked page
+    with its query (e.g. `/agents?agent=41`)."""
+    return [
+        st.Page(
+            render_login,
+            title="Log in",
+            icon=":material/login:",
+            url_path=Path(spec.path).stem,
+            default=(i == 0),
+        )
+        for i, spec in enumerate(PAGES)
     ]

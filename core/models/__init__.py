@@ -25,6 +25,7 @@ from core.models.jira import JiraIssueState, JiraOutbox, OutboxKind, OutboxStatu
 from core.models.jobs import JobLease
 from core.models.login import LoginThrottle
 from core.models.search import AgentEmbedding, SearchFit, SearchIndexState
+from core.models.sessions import DashboardSession, InboxMark
 from core.models.types import utcnow
 from core.models.users import ApiToken, Role, User
 from core.models.webhooks import WebhookEvent, WebhookStatus
@@ -40,9 +41,11 @@ __all__ = [
     "AuthorAction",
     "Base",
     "Comment",
+    "DashboardSession",
     "DailyMetric",
     "DailyModelMetric",
     "DomainEvent",
+    "InboxMark",
     "JiraIssueState",
     "JiraOutbox",
     "JobLease",

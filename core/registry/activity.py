@@ -25,31 +25,37 @@ def recent_activity(session: Session, *, limit: int = 20) -> list[dict[str, Any]
         .order_by(Comment.created_at.desc(), Comment.id.desc())
         .limit(limit)
     ).all()
-    items = [
-        {
-            "kind": "status",
-            "agent_id": row.agent_id,
-            "agent_name": name,
-            "actor": row.actor,
-            "source": row.source.value,
-            "text": _describe_change(row),
-            "at": row.created_at,
-        }
-        for row, name in changes
-    ] + [
-        {
-            "kind": "comment",
-            "agent_id": row.agent_id,
-            "agent_name": name,
-            "actor": row.author,
-            "source": row.source.value,
-            "text": row.body,
-            "at": row.created_at,
-        }
-        for row, name in comments
+    items = [status_item(row, name) for row, name in changes] + [
+        comment_item(row, name) for row, name in comments
     ]
     items.sort(key=lambda item: item["at"], reverse=True)
     return [item | {"at": iso(item["at"])} for item in items[:limit]]
+
+
+def status_item(row: StatusChange, agent_name: str) -> dict[str, Any]:
+    """One status move as an activity item (`at` still a datetime)."""
+    return {
+        "kind": "status",
+        "agent_id": row.agent_id,
+        "agent_name": agent_name,
+        "actor": row.actor,
+        "source": row.source.value,
+        "text": _describe_change(row),
+        "at": row.created_at,
+    }
+
+
+def comment_item(row: Comment, agent_name: str) -> dict[str, Any]:
+    """One comment as an activity item (`at` still a datetime)."""
+    return {
+        "kind": "comment",
+        "agent_id": row.agent_id,
+        "agent_name": agent_name,
+        "actor": row.author,
+        "source": row.source.value,
+        "text": row.body,
+        "at": row.created_at,
+    }
 
 
 def _describe_change(row: StatusChange) -> str:

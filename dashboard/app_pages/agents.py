@@ -5,24 +5,25 @@ import streamlit as st
 
 from core import registry
 from core.models import AgentStatus
-from dashboard.agent_detail import AGENT_KEY, render_agent_detail
+from dashboard.agent_detail import render_agent_detail
 from dashboard.db import reading
 from dashboard.feedback import show_pending_notice
 from dashboard.identity import ALL_ROLES, require_role
+from dashboard.review_view import review_button
 
 user = require_role(ALL_ROLES)
 show_pending_notice()
 
+# The open agent lives in the address (`/agents?agent=41`): reload, bookmark and share keep it.
 deep_link = st.query_params.get("agent", "")
-if deep_link.isdigit() and AGENT_KEY not in st.session_state:
-    st.session_state[AGENT_KEY] = int(st.query_params["agent"])
-
-if st.session_state.get(AGENT_KEY):
-    if st.button("All agents", icon=":material/arrow_back:", key="back_to_list"):
-        st.session_state.pop(AGENT_KEY)
-        st.query_params.clear()
+if deep_link.isdigit():
+    back, review = st.columns([1, 1])
+    if back.button("All agents", icon=":material/arrow_back:", key="back_to_list"):
+        del st.query_params["agent"]
         st.rerun()
-    render_agent_detail(st.session_state[AGENT_KEY], user)
+    with review:
+        review_button(int(deep_link), user)
+    render_agent_detail(int(deep_link), user)
     st.stop()
 
 st.title("Agents")
@@ -62,7 +63,6 @@ names = {a["id"]: f"#{a['id']} {a['name']} ({a['status']})" for a in agents}
 def _open_chosen() -> None:
     chosen = st.session_state.pop("agents_open_choice", None)
     if chosen is not None:
-        st.session_state[AGENT_KEY] = chosen
         st.query_params["agent"] = str(chosen)
 
 

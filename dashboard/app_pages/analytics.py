@@ -1,13 +1,13 @@
 """Analytics: usage over a date range with agent and model filters (all roles)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from core import registry
 from core.models import utcnow
-from dashboard import analytics_data, charts
+from dashboard import analytics_data, charts, url_state
 from dashboard.db import reading
 from dashboard.feedback import showing_errors
 from dashboard.formatting import compact
@@ -22,18 +22,30 @@ with reading() as session:
     agents = {a.id: a.name for a in registry.list_agents(session)}
 models = analytics_data.query("model_names")
 
-period_col, agent_col, model_col = st.columns([2, 2, 2])
-period = period_col.segmented_control(
-    "Period", list(PERIODS), default="30 days", key="analytics_period"
+# The filters live in the address too (`?period=90d&agent=4&model=gpt-4o`): a link shows a
+# colleague the same view.
+PERIOD_PARAMS = {"7d": "7 days", "30d": "30 days", "90d": "90 days", "custom": "Custom"}
+url_state.seed("analytics_period", "period", url_state.choice(PERIOD_PARAMS), "30 days")
+url_state.seed(
+    "analytics_agent", "agent", lambda raw: int(raw) if int(raw) in agents else None, None
 )
+url_state.seed("analytics_model", "model", lambda raw: raw if raw in models else None, None)
+url_state.seed(
+    "analytics_range",
+    "from",
+    lambda raw: (date.fromisoformat(raw), date.fromisoformat(st.query_params.get("to", raw))),
+    (today - timedelta(days=13), today),
+)
+
+# The period control gets its own row: beside the selects it was clipped on narrow screens.
+period = st.segmented_control("Period", list(PERIODS), key="analytics_period")
 if period == "Custom":
-    chosen = period_col.date_input(
-        "From – to", value=(today - timedelta(days=13), today), max_value=today
-    )
+    chosen = st.date_input("From – to", max_value=today, key="analytics_range", width=320)
     start, end = (chosen[0], chosen[-1]) if chosen else (today, today)
 else:
     days = PERIODS.get(period) or 30
     start, end = today - timedelta(days=days - 1), today
+agent_col, model_col = st.columns(2)
 agent_id = agent_col.selectbox(
     "Agent",
     [None, *agents],
@@ -43,6 +55,11 @@ agent_id = agent_col.selectbox(
 model_name = model_col.selectbox(
     "Model", [None, *models], format_func=lambda m: m or "All models", key="analytics_model"
 )
+url_state.store("period", {v: k for k, v in PERIOD_PARAMS.items()}.get(period), "30d")
+url_state.store("from", start if period == "Custom" else None)
+url_state.store("to", end if period == "Custom" else None)
+url_state.store("agent", agent_id)
+url_state.store("model", model_name)
 filters = analytics_data.range_kwargs(start, end, agent_id, model_name)
 st.caption(
     f"{start:%d %b %Y} – {end:%d %b %Y} (UTC), compared with the previous {(end - start).days + 1} days"
@@ -153,10 +170,12 @@ else:
         width="stretch",
         column_config={
             "user": "User",
-            "events": "Events",
-            "executions": "Executions",
+            "events": st.column_config.NumberColumn("Events", format="localized"),
+            "executions": st.column_config.NumberColumn("Executions", format="localized"),
             "total_tokens": st.column_config.NumberColumn("Tokens", format="localized"),
-            "agents": "Agents used",
+            "agents": st.column_config.NumberColumn(
+                "Agents used", format="localized", help="Distinct agents this user touched"
+            ),
             "last_seen": st.column_config.DatetimeColumn(
                 "Last seen (UTC)", format="YYYY-MM-DD HH:mm"
             ),

@@ -1,17 +1,23 @@
-"""Approvals: the pending queue; approve or reject with a comment (not your own agents)."""
+"""Approvals: the pending queue, and the review screen of one submission (`?agent=ID`)."""
 
 import streamlit as st
 
 from core import auth, registry
-from core.models import AgentStatus, Source
+from core.models import AgentStatus
 from core.safe_markdown import escape_markdown, safe_markdown
-from dashboard.agent_detail import open_agent
-from dashboard.db import reading, writing
-from dashboard.feedback import notify_after_rerun, show_pending_notice, showing_errors
+from dashboard.db import reading
+from dashboard.feedback import show_pending_notice
 from dashboard.identity import DECIDERS, require_role
+from dashboard.review_view import decision_form, open_review, render_review
 
 user = require_role(DECIDERS)
 show_pending_notice()
+
+target = st.query_params.get("agent", "")
+if target.isdigit():
+    render_review(int(target), user)
+    st.stop()
+
 st.title("Approvals")
 
 with reading() as session:
@@ -32,33 +38,13 @@ for item in queue:
     with st.container(border=True, key=f"approval_{agent_id}"):
         st.subheader(f"#{agent_id} {escape_markdown(item['name'])} · v{item['version']}")
         st.caption(
-            f"by {escape_markdown(item['owner'])} · model {escape_markdown(item['model'])} · updated {item['updated_at'][:16].replace('T', ' ')} UTC"
+            f"by {escape_markdown(item['owner'])} · model {escape_markdown(item['model'])} · tools "
+            f"{escape_markdown(', '.join(item['tools'])) or 'none'} · updated "
+            f"{item['updated_at'][:16].replace('T', ' ')} UTC"
         )
         st.markdown(safe_markdown(item["description"]))
-        if st.button("Open agent", key=f"open_{agent_id}"):
-            open_agent(agent_id)
-        if item["owner"] == user.email:
-            st.info("Your own agent: not yours to decide. Another approver must.")
-            continue
-        if item["refusal"]:
-            st.warning(item["refusal"])
-            continue
-        with st.form(f"decide_{agent_id}"):
-            comment = st.text_input("Comment", key=f"decision_comment_{agent_id}")
-            approve_col, reject_col = st.columns(2)
-            approve = approve_col.form_submit_button("Approve", type="primary")
-            reject = reject_col.form_submit_button("Reject")
-        if approve or reject:
-            decide = registry.approve_agent if approve else registry.reject_agent
-            with showing_errors() as attempt, writing() as session:
-                decide(
-                    session,
-                    agent_id=agent_id,
-                    actor_email=user.email,
-                    source=Source.DASHBOARD,
-                    comment=comment,
-                )
-            if attempt.ok:
-                verb = "approved" if approve else "rejected"
-                notify_after_rerun(f"Agent {agent_id} {verb}.")
-                st.rerun()
+        if st.button(
+            "Review prompt, code and changes", icon=":material/difference:", key=f"open_{agent_id}"
+        ):
+            open_review(agent_id)
+        decision_form(agent_id, user, refusal=item["refusal"], owner=item["owner"], prefix="queue")

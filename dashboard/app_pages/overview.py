@@ -8,9 +8,11 @@ from dashboard import analytics_data
 from dashboard.db import reading
 from dashboard.formatting import compact
 from dashboard.identity import ALL_ROLES, require_role
+from dashboard.inbox_view import render_inbox
 
 user = require_role(ALL_ROLES)
 st.title("Overview")
+render_inbox(user)
 
 with reading() as session:
     counts = registry.count_by_status(session)
@@ -36,7 +38,8 @@ st.subheader("Recent activity")
 if not activity:
     st.caption("Nothing has happened yet: create an agent to get started.")
 else:
-    table = pd.DataFrame(activity)[["at", "agent_name", "kind", "text", "actor", "source"]]
+    # The long text last: it takes the spare width, and "Via" is never cut off.
+    table = pd.DataFrame(activity)[["at", "agent_name", "kind", "actor", "source", "text"]]
     table["at"] = pd.to_datetime(table["at"])
     st.dataframe(
         table,
@@ -44,10 +47,10 @@ else:
         width="stretch",
         column_config={
             "at": st.column_config.DatetimeColumn("When (UTC)", format="YYYY-MM-DD HH:mm"),
-            "agent_name": "Agent",
-            "kind": "Kind",
-            "text": "What happened",
-            "actor": "Who",
-            "source": "Via",
+            "agent_name": st.column_config.TextColumn("Agent", width="medium"),
+            "kind": st.column_config.TextColumn("Kind", width="small"),
+            "text": st.column_config.TextColumn("What happened"),
+            "actor": st.column_config.TextColumn("Who", width="medium"),
+            "source": st.column_config.TextColumn("Via", width="small"),
         },
     )

@@ -45,7 +45,7 @@ def test_create_submit_and_approve_through_the_pages(dash_db):
     assert not dev.exception
     assert dev.title[0].value == "Invoice checker"  # switched to the agent's page
     assert "Agent 1 created." in messages(dev.success)
-    agent_id = dev.session_state["agent_id"]
+    agent_id = int(dev.query_params["agent"])  # the open agent is in the address
     assert _status(dash_db, agent_id) == "draft"
 
     button(dev, "Submit").click().run()
@@ -83,6 +83,14 @@ def test_approvers_cannot_decide_their_own_agent(dash_db, add_agent):
     assert not [b for b in at.button if b.label in ("Approve", "Reject")]
 
 
+def test_reject_needs_a_reason(dash_db, add_agent):
+    agent_id = add_agent(submit=True)
+    at = go(log_in(PEOPLE["approver"]), "approvals")
+    button(at, "Reject").click().run()
+    assert messages(at.error) == ["write the reason for the rejection: the developer sees it"]
+    assert _status(dash_db, agent_id) == "pending"
+
+
 def test_reject_with_a_comment(dash_db, add_agent):
     agent_id = add_agent(submit=True)
     at = go(log_in(PEOPLE["approver"]), "approvals")
@@ -109,7 +117,7 @@ def test_analyst_sees_actions_disabled_with_reasons(dash_db, add_agent):
 def test_comment_thread(dash_db, add_agent):
     agent_id = add_agent()
     at = log_in(PEOPLE["developer2"])
-    at.session_state["agent_id"] = agent_id
+    at.query_params["agent"] = str(agent_id)
     go(at, "agents")
     button(at, "Post comment").click().run()
     assert "comment is empty; write something" in messages(at.error)
@@ -126,7 +134,7 @@ def test_edit_a_rejected_agent_starts_a_new_draft_version(dash_db, add_agent):
             session, agent_id=agent_id, actor_email=PEOPLE["approver"], source="cli"
         )
     at = log_in(PEOPLE["developer"])
-    at.session_state["agent_id"] = agent_id
+    at.query_params["agent"] = str(agent_id)
     go(at, "agents")
     button(at, "Edit").click().run()
     assert at.title[0].value == f"Edit agent #{agent_id}"
@@ -150,7 +158,7 @@ def test_code_can_be_uploaded_instead_of_pasted(dash_db):
     at.file_uploader[0].set_value(("agent.py", b"def run():\n    return 42\n", "text/x-python"))
     button(at, "Create agent").click().run()
     assert not at.exception
-    agent_id = at.session_state["agent_id"]
+    agent_id = int(at.query_params["agent"])
     with session_scope(dash_db) as session:
         agent = registry.get_agent(session, agent_id=agent_id)
         assert (agent.code, agent.code_filename) == ("def run():\n    return 42\n", "agent.py")

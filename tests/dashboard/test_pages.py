@@ -106,12 +106,13 @@ def test_admin_adds_a_user_with_inline_errors(dash_db):
 
 def test_admin_changes_a_role_but_not_their_own(dash_db):
     at = go(log_in(PEOPLE["admin"]), "admin")
-    at.selectbox(key="role_user").select(PEOPLE["admin"])
-    at.selectbox(key="role_value").select("analyst")
+    # The role and access fields follow the picked user (keyed by email).
+    at.selectbox(key="role_user").select(PEOPLE["admin"]).run()
+    at.selectbox(key=f"role_value_{PEOPLE['admin']}").select("analyst")
     button(at, "Save").click().run()
     assert "you cannot demote or deactivate yourself" in messages(at.error)
-    at.selectbox(key="role_user").select(PEOPLE["analyst"])
-    at.selectbox(key="role_value").select("developer")
+    at.selectbox(key="role_user").select(PEOPLE["analyst"]).run()
+    at.selectbox(key=f"role_value_{PEOPLE['analyst']}").select("developer")
     button(at, "Save").click().run()
     with session_scope(dash_db) as session:
         assert auth.find_user(session, email=PEOPLE["analyst"]).role.value == "developer"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from core.cli._output import add_json_flag, print_json, print_table
+from core.cli._types import record_id
 from core.db import session_scope
 from core.jira.check import check_jira
 from core.jira.jobs import retry_webhook_events
@@ -30,7 +31,7 @@ def register(subparsers) -> None:  # noqa: ANN001
     lst.set_defaults(handler=_outbox_list)
     retry = outbox_sub.add_parser("retry", help="make a row (or every failed row) due now")
     target = retry.add_mutually_exclusive_group(required=True)
-    target.add_argument("id", nargs="?", type=int, help="outbox row id")
+    target.add_argument("id", nargs="?", type=record_id, help="outbox row id")
     target.add_argument("--failed", action="store_true", help="every failed row")
     add_json_flag(retry)
     retry.set_defaults(handler=_outbox_retry)

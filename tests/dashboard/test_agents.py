@@ -191,7 +191,7 @@ def test_a_comment_deleted_in_jira_is_struck_out_and_a_deleted_issue_is_named(da
         )
         session.get(Agent, agent_id).jira_issue_deleted_key = "AGENT-12"
     at = log_in(PEOPLE["developer2"])
-    at.session_state["agent_id"] = agent_id
+    at.query_params["agent"] = str(agent_id)
     go(at, "agents")
     assert any(m.value == "~~Needs a rate limit~~" for m in at.markdown)
     assert "Deleted in Jira" in messages(at.caption)

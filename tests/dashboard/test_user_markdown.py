@@ -36,7 +36,7 @@ def _hostile_agent(dash_db, add_agent, *, submit: bool) -> int:  # noqa: ANN001
 def test_agent_detail_shows_no_remote_image(dash_db, add_agent):  # noqa: ANN001
     agent_id = _hostile_agent(dash_db, add_agent, submit=False)
     at = log_in(PEOPLE["developer2"])
-    at.session_state["agent_id"] = agent_id
+    at.query_params["agent"] = str(agent_id)
     go(at, "agents")
     assert not at.exception
     html = shown_html(at)

@@ -51,6 +51,7 @@ def _version(**fields):  # noqa: ANN003, ANN202
         "code_filename": None,
         "notes": "Please review",
         "submitted_by": "dev@example.com",
+        "content_hash": "ab" * 32,
     }
     return SimpleNamespace(**(values | fields))
 

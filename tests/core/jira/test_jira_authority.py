@@ -33,8 +33,15 @@ def agent_id(people, make_agent, jira_env, capsys) -> int:  # noqa: ANN001
         capsys, "agents", "submit", str(agent.id), "--actor", people["approver2"], "--json"
     )
     assert code == 0, err
-    assert json.loads(out)["jira_issue_key"] == KEY
+    sync(capsys)  # the CLI only queues Jira calls; the background job creates the issue
+    assert status(agent.id)["jira_issue_key"] == KEY
     return agent.id
+
+
+def sync(capsys) -> None:  # noqa: ANN001
+    """What the webhook server's background job does: deliver the Jira calls that are due."""
+    code, _, err = cli(capsys, "jira", "sync")
+    assert code == 0, err
 
 
 def move_in_jira(jira_env, user: dict, *, to: str = "Approved", delivery: str) -> WebhookStatus:  # noqa: ANN001
@@ -70,6 +77,7 @@ def assert_refused(jira_env, agent_id: int, capsys, delivery: str, reason: str) 
     assert note["comment"].startswith("Refused:") and reason in note["comment"]
     row = deliveries(capsys)[delivery]
     assert row["status"] == "refused" and reason in row["error"]
+    sync(capsys)  # the explanation and the move back go through the outbox
     posted = to_plain_text(jira_env.issues[KEY].comments[-1]["body"])
     assert "was not applied" in posted and reason in posted
     assert jira_env.issues[KEY].status == "To Do"  # moved back to where review happens
@@ -119,6 +127,7 @@ def test_only_a_linked_approver_moves_the_agent(agent_id, people, jira_env, caps
     assert data["approved_by"] == people["approver"]
     assert data["history"][-1]["actor"] == people["approver"]
     assert deliveries(capsys)["approver"]["status"] == "processed"
+    sync(capsys)
     refusals = [c for c in jira_env.issues[KEY].comments if "was not applied" in str(c)]
     assert len(refusals) == 3
 
@@ -136,6 +145,7 @@ def test_an_admin_who_edited_the_version_cannot_approve_it_in_jira(
             source=Source.CLI,
         )
     assert cli(capsys, "agents", "submit", str(agent.id), "--actor", people["developer"])[0] == 0
+    sync(capsys)
     admin = payloads.jira_user("Ad Min", people["admin"])  # auto-linked by email
     assert move_in_jira(jira_env, admin, delivery="admin") == WebhookStatus.REFUSED
     assert_refused(jira_env, agent.id, capsys, "admin", "authored version 1")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -31,13 +31,16 @@ def get_engine(url: str | None = None) -> Engine:
         return engine
 
 
-def dispose_engines() -> None:
-    """Close every pooled connection (tests, forked workers)."""
+def dispose_engines(*, keep: Iterable[str] = ()) -> None:
+    """Close and forget every engine but those for `keep` (tests, forked workers)."""
+    kept = {normalise_database_url(url) for url in keep}
     with _lock:
-        for engine in _engines.values():
+        gone = [url for url in _engines if url not in kept]
+        for url in gone:
+            engine = _engines.pop(url)
+            for key in [key for key in _factories if key[0] is engine]:
+                del _factories[key]
             engine.dispose()
-        _engines.clear()
-        _factories.clear()
 
 
 def _create_engine(url: str) -> Engine:

@@ -17,6 +17,7 @@ from core.config import reset_settings
 from core.db import dispose_engines, get_engine, session_scope
 from core.migrate import upgrade_to_head
 from core.models import Agent, Base, Role, Source, User
+from core.search.memory_index import forget_memory_indexes
 
 BACKEND_ENV = {"mysql": "TEST_MYSQL_URL", "postgres": "TEST_POSTGRES_URL"}
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -84,6 +85,16 @@ def _isolated_settings(monkeypatch) -> Iterator[None]:  # noqa: ANN001
     reset_settings()
     yield
     reset_settings()
+
+
+@pytest.fixture(autouse=True)
+def _release_test_databases(_migrated_urls) -> Iterator[None]:  # noqa: ANN001
+    """Close the engines of databases a test made (per-test SQLite files) and drop the search
+    indexes: cached per URL, they would otherwise pile up for the whole session (pools, page
+    caches, matrices). The session-long migrated databases keep their engines."""
+    yield
+    dispose_engines(keep=_migrated_urls.values())
+    forget_memory_indexes()
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
@@ -22,7 +24,19 @@ Progress = Callable[[int, int], None]  # (done, total)
 WRITE_BATCH = 500
 SEMANTIC_BATCH = 64
 
-_fits: dict[tuple[str, int], lexical.LexicalFit] = {}
+FITS_KEPT = 4  # a fit holds ~16 MiB of arrays; only the newest is normally in use
+
+_fits: OrderedDict[tuple[str, int], lexical.LexicalFit] = OrderedDict()
+_fits_lock = threading.Lock()
+
+
+def _remember_fit(key: tuple[str, int], fit: lexical.LexicalFit) -> None:
+    """Keep the FITS_KEPT most recent fits: every refit makes a new one, for the whole process."""
+    with _fits_lock:
+        _fits[key] = fit
+        _fits.move_to_end(key)
+        while len(_fits) > FITS_KEPT:
+            _fits.popitem(last=False)
 
 
 def load_fit(session: Session, *, epoch: str, fit_id: int) -> lexical.LexicalFit:
@@ -34,9 +48,7 @@ def load_fit(session: Session, *, epoch: str, fit_id: int) -> lexical.LexicalFit
         if blob is None:
             raise LookupError(f"search fit {fit_id} is gone")
         fit = lexical.LexicalFit.from_bytes(blob)
-        if len(_fits) > 8:
-            _fits.clear()
-        _fits[key] = fit
+        _remember_fit(key, fit)
     return fit
 
 
@@ -172,7 +184,7 @@ def rebuild_index(
         pgvector_index.delete(session, [aid for aid in mirrored if aid not in with_dense])
     state.fit_id = fit_row.id
     state.changes_since_fit = 0
-    _fits[(state.epoch, fit_row.id)] = fit
+    _remember_fit((state.epoch, fit_row.id), fit)
     session.execute(delete(SearchFit).where(SearchFit.id != fit_row.id))
     session.flush()
     log.info("search index rebuilt: %d agents, fit %d", total, fit_row.id)

@@ -128,3 +128,9 @@ def memory_index_for(session: Session) -> MemoryIndex:
         if index is None:
             index = _indexes[key] = MemoryIndex()
         return index
+
+
+def forget_memory_indexes() -> None:
+    """Drop every in-process index (tests whose databases come and go); rebuilt on demand."""
+    with _indexes_lock:
+        _indexes.clear()

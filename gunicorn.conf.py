@@ -18,7 +18,7 @@ _busy_timeout_s = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "30000")) / 1000
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '5001')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads keep /healthz and other requests answered while one request waits on the database.
-worker_class = "gthread"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Worker timeout: must stay above the database busy timeout (checked at start-up below).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", str(int(_busy_timeout_s) + 30)))

@@ -14,7 +14,7 @@ from core.config import get_settings
 from core.db import session_scope
 from core.demo.catalog import AGENTS, STATUS_PLAN
 from core.demo.usage import generate_events
-from core.models import Agent, Role, Source, StatusChange, utcnow
+from core.models import Agent, AgentVersion, Role, Source, StatusChange, utcnow
 
 DEMO_ACCOUNTS = [
     ("analyst@example.com", "Alex Analyst", Role.ANALYST),
@@ -143,14 +143,41 @@ def _backdate_history(session: Session, agent_id: int, *, days_ago: int, rng) ->
         select(StatusChange).where(StatusChange.agent_id == agent_id).order_by(StatusChange.id)
     ).all()
     at = utcnow() - timedelta(days=days_ago)
+    # The version rows keep the same times as their history, so point-in-time audit answers
+    # (approved at, deployed at) agree with the timeline.
+    version_times: dict[int, dict[str, object]] = {}
     for row in rows:
         row.created_at = at
+        column = _VERSION_TIME_OF.get(row.to_status)
+        if column:
+            version_times.setdefault(row.version, {})[column] = at
         at += timedelta(hours=float(rng.uniform(2, 48)))
+    for version, times in version_times.items():
+        session.execute(
+            update(AgentVersion)
+            .where(AgentVersion.agent_id == agent_id, AgentVersion.version == version)
+            .values(**times)
+        )
     session.execute(
         update(Agent)
         .where(Agent.id == agent_id)
         .values(created_at=rows[0].created_at, updated_at=rows[-1].created_at)
     )
+    decided = [times["approved_at"] for times in version_times.values() if "approved_at" in times]
+    if decided:  # the agent's own decision time, where it has one
+        session.execute(
+            update(Agent)
+            .where(Agent.id == agent_id, Agent.approved_at.is_not(None))
+            .values(approved_at=max(decided))
+        )
+
+
+_VERSION_TIME_OF = {
+    "pending": "submitted_at",
+    "approved": "approved_at",
+    "rejected": "approved_at",
+    "production": "deployed_at",
+}
 
 
 def _code_for(name: str, tools: list[str]) -> str:

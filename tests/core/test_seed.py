@@ -5,9 +5,10 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core import auth, registry
+from core.audit.production import production_at
 from core.audit.verify import verify_database
 from core.db import session_scope
-from core.models import UsageLog
+from core.models import UsageLog, utcnow
 from core.seed import seed_demo
 
 
@@ -30,5 +31,8 @@ def test_seed_demo_is_realistic_and_runs_once(sqlite_url):
         production = registry.list_agents(session, statuses=["production"])[0]
         moves = [h["to"] for h in registry.agent_status(session, agent_id=production.id)["history"]]
         assert moves == ["draft", "pending", "approved", "production"]
+        # The version's times follow its backdated history (point-in-time audit answers).
+        (deployed,) = production_at(session, at=utcnow())[:1] or [None]
+        assert deployed is not None and deployed["approved_at"] <= deployed["deployed_at"]
     assert "no demo agents were added" in seed_demo(events=3000)
     assert verify_database().ok  # the backdated history is chained

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from core import background
+from core import auth, background
+from core.db import session_scope
 from webhook_server import create_app
 
 
@@ -18,6 +19,18 @@ def app(db_url):  # noqa: ANN001
 @pytest.fixture
 def client(app):  # noqa: ANN001
     return app.test_client()
+
+
+@pytest.fixture
+def token(db_url) -> str:  # noqa: ANN001
+    """An API token for the analytics endpoints."""
+    with session_scope(write=True) as session:
+        return auth.create_api_token(session, name="ingest").token
+
+
+@pytest.fixture
+def agent(people, make_agent) -> int:  # noqa: ANN001
+    return make_agent(people["developer"]).id
 
 
 @pytest.fixture(autouse=True)

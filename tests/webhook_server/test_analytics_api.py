@@ -13,17 +13,6 @@ from core.models import DailyMetric, UsageLog
 from webhook_server.analytics import MAX_EVENTS
 
 
-@pytest.fixture
-def token(db_url) -> str:  # noqa: ANN001
-    with session_scope(write=True) as session:
-        return auth.create_api_token(session, name="ingest").token
-
-
-@pytest.fixture
-def agent(people, make_agent) -> int:  # noqa: ANN001
-    return make_agent(people["developer"]).id
-
-
 def _count() -> int:
     with session_scope() as session:
         return session.scalar(select(func.count()).select_from(UsageLog))

@@ -12,7 +12,6 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from core import auth
 from core.config import reset_settings
 from core.db import session_scope
 from core.jira.signature import sign
@@ -20,17 +19,6 @@ from core.models import UsageLog, WebhookEvent
 
 DEEP = b"[" * 100_000 + b"]" * 100_000
 SECRET = "guard-secret"
-
-
-@pytest.fixture
-def token(db_url) -> str:  # noqa: ANN001
-    with session_scope(write=True) as session:
-        return auth.create_api_token(session, name="ingest").token
-
-
-@pytest.fixture
-def agent(people, make_agent) -> int:  # noqa: ANN001
-    return make_agent(people["developer"]).id
 
 
 def _events() -> int:

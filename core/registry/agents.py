@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 
 from sqlalchemy import func, select
@@ -39,9 +40,20 @@ def list_agents(
         query = query.join(User, Agent.owner_id == User.id).where(
             func.lower(User.email) == owner_email.strip().lower()
         )
-    if text:
-        query = query.where(func.lower(Agent.name).contains(text.strip().lower()))
-    return list(session.scalars(query))
+    agents = list(session.scalars(query))
+    if text and text.strip():
+        # In Python, not SQL: SQLite's lower() is ASCII-only, MariaDB's collation ignores
+        # accents ("uber" finds "Über") and PostgreSQL's lower() follows the server's locale,
+        # so the three databases would answer differently. The list is read whole anyway.
+        needle = caseless(text.strip())
+        agents = [a for a in agents if needle in caseless(a.name)]
+    return agents
+
+
+def caseless(text: str) -> str:
+    """`text` for case-insensitive comparison: Unicode case folding ("Straße" → "strasse")
+    of the NFC form, so composed and decomposed accents compare equal."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
 
 
 def count_by_status(session: Session) -> dict[str, int]:

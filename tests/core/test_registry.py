@@ -309,3 +309,25 @@ def test_counts_by_status(people, make_agent):
     with session_scope() as session:
         counts = registry.count_by_status(session)
     assert counts == {"draft": 1, "pending": 1, "approved": 1, "rejected": 0, "production": 0}
+
+
+@pytest.mark.parametrize(
+    ("search", "found"),
+    [
+        ("über", {"Übersetzer"}),
+        ("ÜBER", {"Übersetzer"}),
+        ("U\u0308bersetzer", {"Übersetzer"}),  # decomposed Ü
+        ("straße", {"Straße prüfen"}),
+        ("STRASSE", {"Straße prüfen"}),
+        ("PRÜF", {"Straße prüfen"}),
+        ("uber", set()),  # accents matter, on every database (MariaDB's collation ignores them)
+        ("%", {"100% sure"}),  # a wildcard in SQL, a character here
+        ("_", set()),
+    ],
+)
+def test_name_filter_is_unicode_case_insensitive(people, make_agent, db_url, search, found):
+    for name in ("Übersetzer", "Straße prüfen", "100% sure", "Plain agent"):
+        make_agent(people["developer"], name=name)
+    with session_scope() as session:
+        names = {a.name for a in registry.list_agents(session, text=search)}
+    assert names == found

@@ -131,7 +131,8 @@ def agent_table(
 
     Keys: `agent_id`, `agent_name`, `executions`, `views`, `total_tokens`, `unique_users`
     (distinct over the range), `avg_execution_ms`, `p95_execution_ms` (over the range),
-    `cost_usd` (Decimal), `models` (list of model names used).
+    `cost_usd` (Decimal), `models` (list of model names used). With `model_name`, the
+    figures are that model's, but `views` stays the agent's (views carry no model).
     """
     check_range(start, end)
     rows = daily_rows(session, start=start, end=end, agent_id=agent_id)
@@ -152,7 +153,8 @@ def agent_table(
                 "agent_id": aid,
                 "agent_name": names.get(aid, f"#{aid}"),
                 "executions": totals["executions"],
-                "views": totals["views"],
+                # A view has no model: with a model filter, still the agent's views.
+                "views": sum(r["views"] for r in agent_rows.agents),
                 "total_tokens": totals["total_tokens"],
                 "unique_users": stats["unique_users"],
                 "avg_execution_ms": totals["avg_execution_ms"],

@@ -33,6 +33,8 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # The Jira Cloud accountId this account acts as in Jira (one account per Jira id).
     jira_account_id: Mapped[str | None] = mapped_column(String(128))
+    # The IANA time zone analytics are read in (None = UTC); see core/user_timezone.py.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (Index("ix_users_jira_account_id", "jira_account_id", unique=True),)
 

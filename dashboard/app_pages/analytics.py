@@ -5,13 +5,13 @@ from datetime import date, timedelta
 import pandas as pd
 import streamlit as st
 
-from core import registry
+from core import registry, user_timezone
 from core.models import utcnow
 from dashboard import analytics_data, charts, url_state
-from dashboard.db import reading
+from dashboard.db import reading, writing
 from dashboard.feedback import showing_errors
-from dashboard.formatting import compact
-from dashboard.identity import ALL_ROLES, require_role
+from dashboard.formatting import compact, day_boundary
+from dashboard.identity import ALL_ROLES, current_email, require_role
 
 require_role(ALL_ROLES)
 st.title("Analytics")
@@ -20,6 +20,7 @@ PERIODS = {"7 days": 7, "30 days": 30, "90 days": 90, "Custom": None}
 today = utcnow().date()
 with reading() as session:
     agents = {a.id: a.name for a in registry.list_agents(session)}
+    stored_timezone = user_timezone.user_timezone(session, email=current_email())
 models = analytics_data.query("model_names")
 
 # The filters live in the address too (`?period=90d&agent=4&model=gpt-4o`): a link shows a
@@ -52,8 +53,29 @@ agent_id = agent_col.selectbox(
     format_func=lambda i: "All agents" if i is None else f"#{i} {agents[i]}",
     key="analytics_agent",
 )
+models = analytics_data.model_choices(agent_id)  # a picked agent: only its models
+if st.session_state.get("analytics_model") not in (None, *models):
+    st.session_state["analytics_model"] = None
 model_name = model_col.selectbox(
     "Model", [None, *models], format_func=lambda m: m or "All models", key="analytics_model"
+)
+
+
+def _save_timezone() -> None:
+    with showing_errors(), writing(clear_caches=False) as session:
+        user_timezone.set_user_timezone(
+            session, email=current_email(), timezone=st.session_state["analytics_timezone"]
+        )
+
+
+st.session_state.setdefault("analytics_timezone", stored_timezone)
+timezone = st.selectbox(
+    "Time zone",
+    user_timezone.timezone_names(),
+    key="analytics_timezone",
+    on_change=_save_timezone,
+    help="Saved for your account. Days stay UTC days; times of day are shown in this zone.",
+    width=320,
 )
 url_state.store("period", {v: k for k, v in PERIOD_PARAMS.items()}.get(period), "30d")
 url_state.store("from", start if period == "Custom" else None)
@@ -61,8 +83,12 @@ url_state.store("to", end if period == "Custom" else None)
 url_state.store("agent", agent_id)
 url_state.store("model", model_name)
 filters = analytics_data.range_kwargs(start, end, agent_id, model_name)
+comparison = analytics_data.comparison(**filters)
+length = (end - start).days + 1
 st.caption(
-    f"{start:%d %b %Y} – {end:%d %b %Y} (UTC), compared with the previous {(end - start).days + 1} days"
+    f"{start:%d %b %Y} – {end:%d %b %Y}, compared with the previous {length} days "
+    f"({comparison.previous_start:%d %b} – {comparison.previous_end:%d %b %Y}). "
+    + day_boundary(timezone, start, end)
 )
 
 with showing_errors() as attempt, st.spinner("Crunching usage…"):
@@ -80,44 +106,65 @@ if not attempt.ok:
     st.stop()
 
 
-def _delta(key: str) -> str | None:
+def _card(column, label: str, value: str, key: str, *, inverse: bool = False) -> None:  # noqa: ANN001
+    """A figure with its change, or "—" and the reason (on hover) when the previous window
+    does not hold data for its whole span."""
     change = summary["change_pct"].get(key)
-    return None if change is None else f"{change:+.1f}%"
+    if not comparison.comparable:
+        column.metric(
+            label, value, "—", delta_color="off", delta_arrow="off", help=comparison.reason
+        )
+    elif change is None:
+        column.metric(label, value)
+    else:
+        column.metric(
+            label, value, f"{change:+.1f}%", delta_color="inverse" if inverse else "normal"
+        )
 
 
 cards = st.columns(6)
-cards[0].metric("Executions", compact(summary["executions"] or 0), _delta("executions"))
-cards[1].metric("Tokens", compact(summary["total_tokens"] or 0), _delta("total_tokens"))
-cards[2].metric("Unique users", compact(summary["unique_users"] or 0), _delta("unique_users"))
-cards[3].metric(
-    "Avg time",
-    f"{summary['avg_execution_ms']:,.0f} ms" if summary["avg_execution_ms"] else "—",
-    _delta("avg_execution_ms"),
-    delta_color="inverse",
+_card(cards[0], "Executions", compact(summary["executions"] or 0), "executions")
+_card(cards[1], "Tokens", compact(summary["total_tokens"] or 0), "total_tokens")
+_card(cards[2], "Unique users", compact(summary["unique_users"] or 0), "unique_users")
+avg_ms, p95_ms = summary["avg_execution_ms"], summary["p95_execution_ms"]
+_card(
+    cards[3], "Avg time", f"{avg_ms:,.0f} ms" if avg_ms else "—", "avg_execution_ms", inverse=True
 )
-cards[4].metric(
-    "p95 time",
-    f"{summary['p95_execution_ms']:,.0f} ms" if summary["p95_execution_ms"] else "—",
-    _delta("p95_execution_ms"),
-    delta_color="inverse",
+_card(
+    cards[4], "p95 time", f"{p95_ms:,.0f} ms" if p95_ms else "—", "p95_execution_ms", inverse=True
 )
-cards[5].metric("Cost", f"${summary['cost_usd']:,.2f}", _delta("cost_usd"), delta_color="off")
+_card(cards[5], "Cost", f"${summary['cost_usd']:,.2f}", "cost_usd")
+if not comparison.comparable:
+    st.caption(f"No change shown: {comparison.reason}.")
 if summary.get("unpriced_models"):
     st.caption("No price for: " + ", ".join(summary["unpriced_models"]) + " (counted as $0).")
 
-days = pd.date_range(start, end, freq="D")
-daily = charts.per_day(series, days)
+had_usage = any(summary.get(k) for k in ("executions", "views", "creations", "deletions"))
+if not had_usage:
+    agent_text = "all agents" if agent_id is None else f"agent #{agent_id} {agents[agent_id]}"
+    model_text = "any model" if model_name is None else f"model {model_name}"
+    st.info(
+        f"No usage for {agent_text} with {model_text} between {start:%d %b %Y} and "
+        f"{end:%d %b %Y}. Pick another agent, model or period.",
+        icon=":material/info:",
+    )
+    st.stop()
+
+window = charts.Window(start=start, end=end, today=today)
+daily = charts.per_day(series, window.days)
 if latency is None:  # exact without a per-day latency query: average weighted by executions
-    latency = charts.weighted_latency(series, days, exact_p95=agent_id is not None)
+    latency = charts.weighted_latency(series, window.days, exact_p95=agent_id is not None)
 
 left, right = st.columns(2)
-left.plotly_chart(charts.executions_per_day(daily), width="stretch")
-right.plotly_chart(charts.tokens_by_model(by_model), width="stretch")
+left.plotly_chart(charts.executions_per_day(daily, window), width="stretch")
+right.plotly_chart(charts.tokens_by_model(by_model, window), width="stretch")
 with left:
-    st.plotly_chart(charts.execution_time(latency), width="stretch")
+    st.plotly_chart(charts.execution_time(latency, window), width="stretch")
     if "p95_execution_ms" not in latency:
         st.caption("Pick an agent to see its p95 per day; across agents the average is shown.")
-right.plotly_chart(charts.cost_per_day(daily), width="stretch")
+right.plotly_chart(charts.cost_per_day(daily, window), width="stretch")
+if window.partial_day is not None:
+    st.caption(f"Today ({today:%d %b}, UTC) is still running: its shaded day is partial.")
 
 st.subheader("Per agent")
 if table.empty:
@@ -147,7 +194,7 @@ else:
             "views": st.column_config.NumberColumn("Views", format="localized"),
             "unique_users": st.column_config.NumberColumn("Users", format="localized"),
             "total_tokens": st.column_config.NumberColumn("Tokens", format="localized"),
-            "avg_execution_ms": st.column_config.NumberColumn("Avg ms", format="%.0f"),
+            "avg_execution_ms": st.column_config.NumberColumn("Avg ms", format="%.1f"),
             "p95_execution_ms": st.column_config.NumberColumn("p95 ms", format="%.0f"),
             "cost_usd": st.column_config.NumberColumn("Cost", format="dollar"),
         },
@@ -155,7 +202,7 @@ else:
     st.download_button(
         "Download table (CSV)",
         analytics_data.table_csv(shown),
-        file_name=f"agents_{start}_{end}.csv",
+        file_name=analytics_data.file_name("agents", **filters),
         mime="text/csv",
         icon=":material/download:",
     )
@@ -164,6 +211,7 @@ st.subheader("Top users")
 if users.empty:
     st.caption("No users in this period.")
 else:
+    users["last_seen"] = pd.to_datetime(users["last_seen"], utc=True).dt.tz_convert(timezone)
     st.dataframe(
         users,
         hide_index=True,
@@ -177,7 +225,7 @@ else:
                 "Agents used", format="localized", help="Distinct agents this user touched"
             ),
             "last_seen": st.column_config.DatetimeColumn(
-                "Last seen (UTC)", format="YYYY-MM-DD HH:mm"
+                f"Last seen ({timezone})", format="YYYY-MM-DD HH:mm"
             ),
         },
     )
@@ -191,7 +239,7 @@ if analytics_data.has("export_events"):
         st.download_button(
             "Download raw events (CSV)",
             st.session_state["events_csv"],
-            file_name=f"events_{start}_{end}.csv",
+            file_name=analytics_data.file_name("events", **filters),
             mime="text/csv",
             icon=":material/download:",
         )

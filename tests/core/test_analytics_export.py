@@ -113,3 +113,53 @@ def test_raw_event_export_of_a_planted_formula_is_inert(db_url, people, make_age
     rows = list(csv.DictReader(io.StringIO(text, newline="")))
     assert [r["user"] for r in rows] == ["'" + planted]
     assert rows[0]["agent_id"] == str(agent_id)
+
+
+def test_download_names_carry_the_filters():
+    from datetime import date
+
+    from core.analytics.downloads import export_file_name, slug
+
+    span = {"start": date(2026, 10, 29), "end": date(2026, 11, 27)}
+    assert export_file_name("agents", **span) == "agents_2026-10-29_2026-11-27.csv"
+    assert (
+        export_file_name("analytics", **span, agent_id=12, model_name="gpt-4o")
+        == "analytics_2026-10-29_2026-11-27_agent-12_gpt-4o.csv"
+    )
+    assert export_file_name("events", **span, model_name="claude-3.5-sonnet") == (
+        "events_2026-10-29_2026-11-27_claude-3.5-sonnet.csv"
+    )
+    assert slug("../../etc/passwd") == "etc-passwd"
+    assert slug("azure/gpt 4o:latest") == "azure-gpt-4o-latest"
+    assert slug("Übersetzer…") == "bersetzer"
+    assert slug("///") == "x"
+    assert len(slug("m" * 200)) == 40
+
+
+def test_rounded_rows_round_times_to_a_tenth_and_keep_missing_values():
+    from core.analytics.downloads import rounded_rows
+
+    rows = [
+        {"agent_id": 1, "avg_execution_ms": 1079.7273706896551, "p95_execution_ms": 2388.0},
+        {"agent_id": 2, "avg_execution_ms": None, "p95_execution_ms": float("nan")},
+    ]
+    out = rounded_rows(rows)
+    assert out[0] == {"agent_id": 1, "avg_execution_ms": 1079.7, "p95_execution_ms": 2388.0}
+    assert out[1]["avg_execution_ms"] is None
+    assert rows[0]["avg_execution_ms"] == 1079.7273706896551  # the input is left alone
+    text = analytics.csv_text(out, columns=["agent_id", "avg_execution_ms"])
+    assert text.splitlines() == ["agent_id,avg_execution_ms", "1,1079.7", "2,"]
+
+
+def test_per_agent_views_are_filled_with_a_model_filter(db_url, people, make_agent):
+    """A view has no model: the per-agent table keeps the agent's views when a model is picked
+    (they were None, an empty column in the CSV)."""
+    ids, days, events = _setup(people, make_agent)
+    views = {
+        aid: sum(e["event_type"] == "viewed" and e["agent_id"] == aid for e in events)
+        for aid in ids
+    }
+    with session_scope() as session:
+        for model in (None, "gpt-4o"):
+            rows = analytics.agent_table(session, start=min(days), end=max(days), model_name=model)
+            assert {r["agent_id"]: r["views"] for r in rows} == views, model

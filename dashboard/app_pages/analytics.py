@@ -106,7 +106,7 @@ if not attempt.ok:
     st.stop()
 
 
-def _card(column, label: str, value: str, key: str, *, inverse: bool = False) -> None:  # noqa: ANN001
+def _card(column, label: str, value: str, key: str, *, color: str = "normal") -> None:  # noqa: ANN001
     """A figure with its change, or "—" and the reason (on hover) when the previous window
     does not hold data for its whole span."""
     change = summary["change_pct"].get(key)
@@ -117,9 +117,7 @@ def _card(column, label: str, value: str, key: str, *, inverse: bool = False) ->
     elif change is None:
         column.metric(label, value)
     else:
-        column.metric(
-            label, value, f"{change:+.1f}%", delta_color="inverse" if inverse else "normal"
-        )
+        column.metric(label, value, f"{change:+.1f}%", delta_color=color)
 
 
 cards = st.columns(6)
@@ -128,12 +126,20 @@ _card(cards[1], "Tokens", compact(summary["total_tokens"] or 0), "total_tokens")
 _card(cards[2], "Unique users", compact(summary["unique_users"] or 0), "unique_users")
 avg_ms, p95_ms = summary["avg_execution_ms"], summary["p95_execution_ms"]
 _card(
-    cards[3], "Avg time", f"{avg_ms:,.0f} ms" if avg_ms else "—", "avg_execution_ms", inverse=True
+    cards[3],
+    "Avg time",
+    f"{avg_ms:,.0f} ms" if avg_ms else "—",
+    "avg_execution_ms",
+    color="inverse",
 )
 _card(
-    cards[4], "p95 time", f"{p95_ms:,.0f} ms" if p95_ms else "—", "p95_execution_ms", inverse=True
+    cards[4],
+    "p95 time",
+    f"{p95_ms:,.0f} ms" if p95_ms else "—",
+    "p95_execution_ms",
+    color="inverse",
 )
-_card(cards[5], "Cost", f"${summary['cost_usd']:,.2f}", "cost_usd")
+_card(cards[5], "Cost", f"${summary['cost_usd']:,.2f}", "cost_usd", color="off")
 if not comparison.comparable:
     st.caption(f"No change shown: {comparison.reason}.")
 if summary.get("unpriced_models"):
@@ -160,7 +166,7 @@ left.plotly_chart(charts.executions_per_day(daily, window), width="stretch")
 right.plotly_chart(charts.tokens_by_model(by_model, window), width="stretch")
 with left:
     st.plotly_chart(charts.execution_time(latency, window), width="stretch")
-    if "p95_execution_ms" not in latency:
+    if agent_id is None and "avg_execution_ms" in latency:  # the weighted fallback above
         st.caption("Pick an agent to see its p95 per day; across agents the average is shown.")
 right.plotly_chart(charts.cost_per_day(daily, window), width="stretch")
 if window.partial_day is not None:

@@ -238,3 +238,14 @@ def test_admin_sets_a_model_price_with_validation(dash_db):
     with session_scope(dash_db) as session:
         prices = {p["model_pattern"]: p for p in analytics.list_prices(session)}
     assert prices["my-model*"]["usd_per_1k_tokens"].startswith("0.5")
+
+
+def test_a_linked_model_the_agent_never_ran_falls_back_to_all_models(usage):
+    at = log_in(PEOPLE["analyst"])
+    at.query_params.update({"agent": str(usage["a"]), "model": "claude-sonnet-4"})
+    go(at, "analytics")
+    assert not at.exception
+    assert at.selectbox(key="analytics_agent").value == usage["a"]
+    assert _model_options(at) == ["All models", "gpt-4o"]
+    assert at.selectbox(key="analytics_model").value is None
+    assert _metrics(at)["Executions"] == "3"

@@ -196,3 +196,13 @@ def test_a_comment_deleted_in_jira_is_struck_out_and_a_deleted_issue_is_named(da
     assert any(m.value == "~~Needs a rate limit~~" for m in at.markdown)
     assert "Deleted in Jira" in messages(at.caption)
     assert "Jira issue AGENT-12 was deleted in Jira" in messages(at.warning)
+
+
+def test_name_contains_finds_accented_capitals(dash_db, add_agent):
+    add_agent(name="Übersetzer")
+    add_agent(name="Ticket summariser")
+    at = go(log_in(PEOPLE["analyst"]), "agents")
+    for search in ("über", "ÜBER"):
+        at.text_input(key="agents_text").input(search).run()
+        (table,) = at.dataframe
+        assert list(table.value["name"]) == ["Übersetzer"], search

@@ -1,0 +1,207 @@
+"""Backlog work that yields to requests, across the processes of one host.
+
+A request holds a shared `flock` on a small file for as long as it is served
+(`serving_request`); background work asks `requests_in_flight` before each batch, which is
+true while any process of this host (every gunicorn worker) is answering someone. A
+`Backlog` works off stored work in small batches, each its own short transaction, and while
+requests keep coming it takes one batch per `MAX_DEFER_SECONDS` at most: answers wait for
+at most one small batch, and the backlog still moves. Once requests stop it runs flat out.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from sqlalchemy.engine import make_url
+
+try:
+    import fcntl
+except ImportError:  # not on POSIX: only this process's own requests are seen
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+# While requests are being answered: one batch, then wait this long before the next one
+# (a batch is bounded to a few milliseconds, so processing takes about a sixth of the time).
+MAX_DEFER_SECONDS = 0.025
+POLL_SECONDS = 0.005
+# A request waiting for the GIL while a batch runs waits at most this per switch (default 5 ms).
+REQUEST_GIL_WAIT_SECONDS = 0.0005
+
+_local = threading.local()
+_in_flight_here = 0
+_count_lock = threading.Lock()
+_warned: set[str] = set()
+_backlogs: list[Backlog] = []
+
+
+@lru_cache(maxsize=32)
+def _signal_path(url: str) -> str | None:
+    """`<database>.requests` beside an SQLite file; a per-URL file in the temp dir otherwise."""
+    if fcntl is None:
+        return None
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database in ("", ":memory:"):
+            return None
+        if database.startswith("file:"):
+            database = database[len("file:") :].split("?", 1)[0]
+        return f"{database}.requests"
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return os.path.join(tempfile.gettempdir(), f"agent-registry-{digest}.requests")
+
+
+def _handle(path: str) -> int | None:
+    """This thread's own descriptor for `path` (flock locks belong to an open file)."""
+    handles = getattr(_local, "handles", None)
+    if handles is None:
+        handles = _local.handles = {}
+    fd = handles.get(path)
+    if fd is None:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
+        except OSError as error:
+            if path not in _warned:
+                _warned.add(path)
+                log.warning(
+                    "cannot open %s (%s): background work cannot see other processes' "
+                    "requests; make the file writable by the server's user",
+                    path,
+                    error.strerror or type(error).__name__,
+                )
+            return None
+        handles[path] = fd
+    return fd
+
+
+@contextmanager
+def serving_request(url: str) -> Iterator[None]:
+    """Mark a request in progress for every process of this host that shares `url`."""
+    global _in_flight_here
+    with _count_lock:
+        _in_flight_here += 1
+    path = _signal_path(url)
+    fd = _handle(path) if path else None
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    try:
+        yield
+    finally:
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+        with _count_lock:
+            _in_flight_here -= 1
+
+
+def requests_in_flight(url: str) -> bool:
+    """Is any process of this host (this one included) answering a request right now?"""
+    if _in_flight_here:
+        return True
+    path = _signal_path(url)
+    fd = _handle(path) if path else None
+    if fd is None:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return False
+
+
+def wait_turn(url: str, *, last_batch_end: float) -> None:
+    """Until no request is in flight, or `MAX_DEFER_SECONDS` after the last batch ended."""
+    deadline = last_batch_end + MAX_DEFER_SECONDS
+    while requests_in_flight(url):
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return
+        time.sleep(min(POLL_SECONDS, left))
+
+
+class Backlog:
+    """One daemon thread per process working off `batch(url)` (which returns how many items
+    it handled; 0 means nothing is left) whenever `notify(url)` says there may be work."""
+
+    def __init__(self, name: str, batch: Callable[[str], int]) -> None:
+        self.name = name
+        self._batch = batch
+        self._changed = threading.Condition()
+        self._pending: list[str] = []
+        self._busy = False
+        self._started_in_pid: int | None = None
+        self._last_batch_end = 0.0
+        _backlogs.append(self)
+
+    def notify(self, url: str) -> None:
+        with self._changed:
+            self._ensure_thread()
+            if url not in self._pending:
+                self._pending.append(url)
+                self._changed.notify_all()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Block until every notified backlog is worked off; False if `timeout` passed first."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.idle, timeout)
+
+    @property
+    def idle(self) -> bool:
+        return not self._pending and not self._busy
+
+    def _ensure_thread(self) -> None:
+        if self._started_in_pid == os.getpid():
+            return
+        # A forked child (gunicorn worker) inherits the flag but not the thread.
+        self._started_in_pid = os.getpid()
+        self._pending.clear()
+        self._busy = False
+        sys.setswitchinterval(REQUEST_GIL_WAIT_SECONDS)
+        threading.Thread(target=self._loop, name=self.name, daemon=True).start()
+
+    def _loop(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._pending)
+                url = self._pending.pop(0)
+                self._busy = True
+            try:
+                self._work_off(url)
+            except Exception:  # the periodic job picks up whatever this left
+                log.exception("%s backlog could not be worked off", self.name)
+            finally:
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
+
+    def _work_off(self, url: str) -> None:
+        # The request that notified is still sending its answer: give it a moment first.
+        self._last_batch_end = max(
+            self._last_batch_end, time.monotonic() - MAX_DEFER_SECONDS + POLL_SECONDS
+        )
+        while True:
+            wait_turn(url, last_batch_end=self._last_batch_end)
+            handled = self._batch(url)
+            self._last_batch_end = time.monotonic()
+            if not handled:
+                return
+
+
+def wait_backlogs_idle(timeout: float) -> bool:
+    """Block until every backlog of this process is worked off (tests, shutdown)."""
+    deadline = time.monotonic() + timeout
+    return all(backlog.wait_idle(max(0.0, deadline - time.monotonic())) for backlog in _backlogs)
+
+
+def backlogs_idle() -> bool:
+    return all(backlog.idle for backlog in _backlogs)

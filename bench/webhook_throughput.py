@@ -10,7 +10,8 @@ writes bench/results/webhook_throughput.json. Load only hits 127.0.0.1 and is bo
 again; writes bench/results/webhook_throughput_backlog.json.
 
 `--compare-with DIR --rounds 5`: alternates this checkout's bench with DIR's (another
-checkout, e.g. a clone of an older commit; it uses DIR/.venv if present), one run each per
+checkout, e.g. a clone of an older commit; it uses DIR/.venv, made a link to this
+checkout's virtualenv if missing), one run each per
 round, and prints every run's figures and the load average; writes
 bench/results/webhook_throughput_compare.json.
 """
@@ -392,12 +393,14 @@ def compare(options: argparse.Namespace) -> int:
     other = options.compare_with.resolve()
     if not (other / "bench/webhook_throughput.py").exists():
         raise SystemExit(f"{other} has no bench/webhook_throughput.py; give a checkout")
+    if not (other / ".venv").exists():  # its bench starts DIR/.venv/bin/gunicorn
+        (other / ".venv").symlink_to((ROOT / ".venv").resolve())
+        print(f"{other}/.venv -> this checkout's virtualenv")
     trees = {"before": other, "after": ROOT}
     runs = []
     for round_number in range(1, options.rounds + 1):
         for label, tree in trees.items():
             python = tree / ".venv/bin/python"
-            python = python if python.exists() else ROOT / ".venv/bin/python"
             load = os.getloadavg()[0]
             command = [
                 str(python),

@@ -1,8 +1,9 @@
 """Backlog work that yields to requests, across the processes of one host.
 
 A request holds a shared `flock` on a small file for as long as it is served
-(`serving_request`); background work asks `requests_in_flight` before each batch, which is
-true while any process of this host (every gunicorn worker) is answering someone. A
+(`serving_request`) and stamps the time it ended into that file (mapped in memory); background
+work asks `requests_in_flight` before each batch, which is true while any process of this
+host (every gunicorn worker) is answering someone or did within `QUIET_SECONDS`. A
 `Backlog` works off stored work in small batches, each its own short transaction, and while
 requests keep coming it takes one batch per `MAX_DEFER_SECONDS` at most: answers wait for
 at most one small batch, and the backlog still moves. Once requests stop it runs flat out.
@@ -12,7 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import mmap
 import os
+import struct
 import sys
 import tempfile
 import threading
@@ -31,9 +34,11 @@ except ImportError:  # not on POSIX: only this process's own requests are seen
 log = logging.getLogger(__name__)
 
 # While requests are being answered: one batch, then wait this long before the next one
-# (a batch is bounded to a few milliseconds, so processing takes about a sixth of the time).
-MAX_DEFER_SECONDS = 0.025
+# (a batch is bounded to a few milliseconds, so processing takes a few percent of the time).
+MAX_DEFER_SECONDS = 0.1
 POLL_SECONDS = 0.005
+# Requests come back to back: a gap this short between two is still "busy".
+QUIET_SECONDS = 0.005
 # A request waiting for the GIL while a batch runs waits at most this per switch (default 5 ms).
 REQUEST_GIL_WAIT_SECONDS = 0.0005
 
@@ -41,6 +46,8 @@ _local = threading.local()
 _in_flight_here = 0
 _count_lock = threading.Lock()
 _warned: set[str] = set()
+_stamps: dict[str, mmap.mmap | None] = {}
+_STAMP = struct.Struct("d")  # time.monotonic() of the last request end: one clock per host
 _backlogs: list[Backlog] = []
 
 
@@ -64,8 +71,9 @@ def _signal_path(url: str) -> str | None:
 def _handle(path: str) -> int | None:
     """This thread's own descriptor for `path` (flock locks belong to an open file)."""
     handles = getattr(_local, "handles", None)
-    if handles is None:
+    if handles is None or _local.pid != os.getpid():  # a forked child opens its own
         handles = _local.handles = {}
+        _local.pid = os.getpid()
     fd = handles.get(path)
     if fd is None:
         try:
@@ -84,6 +92,22 @@ def _handle(path: str) -> int | None:
     return fd
 
 
+def _stamp(path: str) -> mmap.mmap | None:
+    """The shared memory holding the last request end (`path` mapped, once per process)."""
+    if path not in _stamps:
+        fd = _handle(path)
+        mapped = None
+        if fd is not None:
+            try:
+                if os.fstat(fd).st_size < _STAMP.size:
+                    os.ftruncate(fd, _STAMP.size)
+                mapped = mmap.mmap(fd, _STAMP.size)
+            except (OSError, ValueError):
+                mapped = None
+        _stamps[path] = mapped
+    return _stamps[path]
+
+
 @contextmanager
 def serving_request(url: str) -> Iterator[None]:
     """Mark a request in progress for every process of this host that shares `url`."""
@@ -98,19 +122,26 @@ def serving_request(url: str) -> Iterator[None]:
         yield
     finally:
         if fd is not None:
+            stamp = _stamp(path)
+            if stamp is not None:
+                _STAMP.pack_into(stamp, 0, time.monotonic())
             fcntl.flock(fd, fcntl.LOCK_UN)
         with _count_lock:
             _in_flight_here -= 1
 
 
 def requests_in_flight(url: str) -> bool:
-    """Is any process of this host (this one included) answering a request right now?"""
+    """Is any process of this host (this one included) answering a request right now, or
+    did one end less than QUIET_SECONDS ago (the next is probably on its way)?"""
     if _in_flight_here:
         return True
     path = _signal_path(url)
     fd = _handle(path) if path else None
     if fd is None:
         return False
+    stamp = _stamp(path)
+    if stamp is not None and time.monotonic() - _STAMP.unpack_from(stamp, 0)[0] < QUIET_SECONDS:
+        return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

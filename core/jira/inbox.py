@@ -26,17 +26,19 @@ from core.jira.events import apply_event, summarise
 from core.jira.signature import verify
 from core.leases import PROCESS_ID as WORKER_ID
 from core.models import WebhookEvent, WebhookStatus, utcnow
-from core.pacing import Backlog, wait_turn
+from core.pacing import Backlog, requests_in_flight, wait_turn
 from core.sqlite_turns import sqlite_write_turn
 
 log = logging.getLogger(__name__)
 
 RETRY_LEASE = timedelta(seconds=60)
 RECEIVED_GRACE = timedelta(seconds=10)
-# One processing batch: one short write transaction (the SQLite writer lock is free between
-# batches, so a request's INSERT waits for one batch at most, never for a whole backlog).
-BATCH_EVENTS = 16
+# One processing batch is one write transaction; the SQLite writer lock is free between
+# batches. A batch stops early once BATCH_SECONDS of work are done and a request is being
+# answered, so a request's INSERT waits for about one delivery's processing at most.
+BATCH_EVENTS = 32
 BATCH_SECONDS = 0.004
+QUIET_BATCH_SECONDS = 0.05  # the longest batch even when no request is waiting
 
 
 class Verdict(enum.StrEnum):
@@ -160,7 +162,8 @@ def _check(
 
 def process_batch(url: str, *, received_before: datetime | None = None) -> int:
     """Process the oldest `received` deliveries in one short write transaction: at most
-    BATCH_EVENTS, stopping once BATCH_SECONDS of work are done. How many this call applied."""
+    BATCH_EVENTS, stopping after BATCH_SECONDS of work if a request is being answered (and
+    after QUIET_BATCH_SECONDS anyway). How many this call applied."""
     query = _OLDEST_RECEIVED
     if received_before is not None:
         query = query.where(_EVENTS.c.received_at < received_before)
@@ -173,7 +176,10 @@ def process_batch(url: str, *, received_before: datetime | None = None) -> int:
         started = time.perf_counter()
         for event_id in ids:
             applied += _process_received(session, event_id=event_id) is not None
-            if time.perf_counter() - started >= BATCH_SECONDS:
+            worked = time.perf_counter() - started
+            if worked >= QUIET_BATCH_SECONDS or (
+                worked >= BATCH_SECONDS and requests_in_flight(url)
+            ):
                 break
     return applied
 

@@ -19,7 +19,8 @@ with pacing.serving_request(sys.argv[1]):
 """
 
 
-def test_a_request_served_by_another_process_is_seen(tmp_path):
+def test_a_request_served_by_another_process_is_seen(tmp_path, monkeypatch):
+    monkeypatch.setattr(pacing, "QUIET_SECONDS", 0.0)  # in flight only, not "just ended"
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     assert not pacing.requests_in_flight(url)
     other = subprocess.Popen(
@@ -38,7 +39,8 @@ def test_a_request_served_by_another_process_is_seen(tmp_path):
     assert not pacing.requests_in_flight(url)
 
 
-def test_a_request_in_another_thread_of_this_process_is_seen(tmp_path):
+def test_a_request_in_another_thread_of_this_process_is_seen(tmp_path, monkeypatch):
+    monkeypatch.setattr(pacing, "QUIET_SECONDS", 0.0)
     url = f"sqlite:///{tmp_path / 'registry.db'}"
     entered, leave = threading.Event(), threading.Event()
 
@@ -53,6 +55,16 @@ def test_a_request_in_another_thread_of_this_process_is_seen(tmp_path):
     assert pacing.requests_in_flight(url)
     leave.set()
     thread.join(30)
+    assert not pacing.requests_in_flight(url)
+
+
+def test_a_request_that_just_ended_still_counts_as_busy(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'registry.db'}"
+    with pacing.serving_request(url):
+        pass
+    monkeypatch.setattr(pacing, "QUIET_SECONDS", 3600.0)
+    assert pacing.requests_in_flight(url)  # the next request is probably on its way
+    monkeypatch.setattr(pacing, "QUIET_SECONDS", 0.0)
     assert not pacing.requests_in_flight(url)
 
 

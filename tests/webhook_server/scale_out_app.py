@@ -1,7 +1,7 @@
 """The webhook server as the scale-out test runs it: every periodic job run is recorded.
 
 `gunicorn 'tests.webhook_server.scale_out_app:create_app()'`: the real app and the real jobs
-(core.jobs.JOBS), each wrapped to append `{"job", "pid", "start", "end"}` as a JSON line to
+(core.jobs.JOBS), each wrapped to append `{"job", "pid", "start", "end", "ok"}` as a JSON line to
 SCALE_OUT_JOB_LOG, and run every 0.2 s (default 5 s) so a short test sees many rounds.
 """
 
@@ -35,11 +35,14 @@ def __getattr__(attribute: str) -> Callable[[], object]:
     job = _TARGETS[attribute]
 
     def run() -> object:
-        start = time.time()
+        start, ok = time.time(), False
         try:
-            return job.load()()
+            result = job.load()()
+            ok = True
+            return result
         finally:
             line = {"job": job.name, "pid": os.getpid(), "start": start, "end": time.time()}
+            line["ok"] = ok
             with open(os.environ["SCALE_OUT_JOB_LOG"], "a") as log:
                 log.write(json.dumps(line) + "\n")
 

@@ -5,8 +5,9 @@ A request holds a shared `flock` on a small file for as long as it is served
 work asks `requests_in_flight` before each batch, which is true while any process of this
 host (every gunicorn worker) is answering someone or did within `QUIET_SECONDS`. A
 `Backlog` works off stored work in small batches, each its own short transaction, and while
-requests keep coming it takes one batch per `MAX_DEFER_SECONDS` at most: answers wait for
-at most one small batch, and the backlog still moves. Once requests stop it runs flat out.
+requests keep coming the host's processes take one batch per `MAX_DEFER_SECONDS` between
+them: answers wait for at most one small batch, and the backlog still moves. Once requests
+stop it runs flat out.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ _in_flight_here = 0
 _count_lock = threading.Lock()
 _warned: set[str] = set()
 _stamps: dict[str, mmap.mmap | None] = {}
-_STAMP = struct.Struct("d")  # time.monotonic() of the last request end: one clock per host
+# time.monotonic() (one clock per host) of the last request end and of the last batch start
+# or end of any process: the pacing is host-wide, not per worker.
+_STAMP = struct.Struct("dd")
 _backlogs: list[Backlog] = []
 
 
@@ -124,7 +127,7 @@ def serving_request(url: str) -> Iterator[None]:
         if fd is not None:
             stamp = _stamp(path)
             if stamp is not None:
-                _STAMP.pack_into(stamp, 0, time.monotonic())
+                struct.pack_into("d", stamp, 0, time.monotonic())
             fcntl.flock(fd, fcntl.LOCK_UN)
         with _count_lock:
             _in_flight_here -= 1
@@ -140,7 +143,8 @@ def requests_in_flight(url: str) -> bool:
     if fd is None:
         return False
     stamp = _stamp(path)
-    if stamp is not None and time.monotonic() - _STAMP.unpack_from(stamp, 0)[0] < QUIET_SECONDS:
+    # A stamp "in the future" is from before a reboot (the clock restarts): ignored.
+    if stamp is not None and 0 <= time.monotonic() - _STAMP.unpack_from(stamp)[0] < QUIET_SECONDS:
         return True
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -151,13 +155,30 @@ def requests_in_flight(url: str) -> bool:
 
 
 def wait_turn(url: str, *, last_batch_end: float) -> None:
-    """Until no request is in flight, or `MAX_DEFER_SECONDS` after the last batch ended."""
-    deadline = last_batch_end + MAX_DEFER_SECONDS
-    while requests_in_flight(url):
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return
+    """Until no request is in flight, or `MAX_DEFER_SECONDS` after the last batch of any
+    process of this host; then marks a batch as started (call `batch_done` after it)."""
+    path = _signal_path(url)
+    stamp = _stamp(path) if path else None
+    while True:
+        now = time.monotonic()
+        last = last_batch_end
+        if stamp is not None:  # (one "in the future" is from before a reboot)
+            last = max(last, min(_STAMP.unpack_from(stamp)[1], now))
+        left = last + MAX_DEFER_SECONDS - now
+        if left <= 0 or not requests_in_flight(url):
+            break
         time.sleep(min(POLL_SECONDS, left))
+    batch_done(url)  # started, in fact: the other processes wait from now on
+
+
+def batch_done(url: str) -> float:
+    """Stamp the end of a batch for every process of the host; the time stamped."""
+    now = time.monotonic()
+    path = _signal_path(url)
+    stamp = _stamp(path) if path else None
+    if stamp is not None:
+        struct.pack_into("d", stamp, 8, now)
+    return now
 
 
 class Backlog:
@@ -223,7 +244,7 @@ class Backlog:
         while True:
             wait_turn(url, last_batch_end=self._last_batch_end)
             handled = self._batch(url)
-            self._last_batch_end = time.monotonic()
+            self._last_batch_end = batch_done(url)
             if not handled:
                 return
 

@@ -26,7 +26,7 @@ from core.jira.events import apply_event, summarise
 from core.jira.signature import verify
 from core.leases import PROCESS_ID as WORKER_ID
 from core.models import WebhookEvent, WebhookStatus, utcnow
-from core.pacing import Backlog, requests_in_flight, wait_turn
+from core.pacing import Backlog, batch_done, requests_in_flight, wait_turn
 from core.sqlite_turns import sqlite_write_turn
 
 log = logging.getLogger(__name__)
@@ -377,7 +377,7 @@ def process_left_received(*, limit: int = 200) -> int:
     while applied < limit:
         wait_turn(url, last_batch_end=last_batch_end)
         done = process_batch(url, received_before=cutoff)
-        last_batch_end = time.monotonic()
+        last_batch_end = batch_done(url)
         if not done:
             break
         applied += done

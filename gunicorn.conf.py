@@ -23,7 +23,11 @@ threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Worker timeout: must stay above the database busy timeout (checked at start-up below).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", str(int(_busy_timeout_s) + 30)))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = 5
+# No keep-alive: a gthread worker accepts every connection it sees, so a few long-lived
+# connections (a proxy's, a load generator's) can all land on one worker while the other
+# idles, halving throughput (bench/webhook_throughput.py: both of wrk's connections on one
+# worker in ~half the runs). Closing after each answer spreads requests like sync workers.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
 # The heartbeat file on tmpfs: a slow disk can otherwise look like a hung worker.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 

@@ -4,6 +4,16 @@ Run: .venv/bin/python bench/webhook_throughput.py [--duration 10] [--connections
 Runs /healthz, the webhook, waits until every delivery is processed, runs /healthz again;
 prints requests/s and p50/p95/p99 side by side, checks every 2xx delivery was stored, and
 writes bench/results/webhook_throughput.json. Load only hits 127.0.0.1 and is bounded.
+
+`--scenario backlog`: /healthz, then an 8-connection burst of deliveries, then at once the
+2-connection webhook run while the burst's backlog is still being processed, then /healthz
+again; writes bench/results/webhook_throughput_backlog.json.
+
+`--compare-with DIR --rounds 5`: alternates this checkout's bench with DIR's (another
+checkout, e.g. a clone of an older commit; it uses DIR/.venv, made a link to this
+checkout's virtualenv if missing), one run each per
+round, and prints every run's figures and the load average; writes
+bench/results/webhook_throughput_compare.json.
 """
 
 from __future__ import annotations
@@ -132,6 +142,12 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
 
 
 def run_wrk(url: str, script: str, duration: int, connections: int, args: list[str]) -> dict:
+    return finish_wrk(start_wrk(url, script, duration, connections, args))
+
+
+def start_wrk(
+    url: str, script: str, duration: int, connections: int, args: list[str]
+) -> subprocess.Popen:
     env = {**os.environ, "WRK_REPORT_LUA": str(ROOT / "bench/wrk/report.lua")}
     command = [
         "wrk",
@@ -147,7 +163,13 @@ def run_wrk(url: str, script: str, duration: int, connections: int, args: list[s
         "--",
         *args,
     ]
-    output = subprocess.run(command, capture_output=True, text=True, env=env, check=True).stdout
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
+
+
+def finish_wrk(process: subprocess.Popen) -> dict:
+    output, _ = process.communicate()
+    if process.returncode:
+        raise SystemExit(f"wrk failed ({process.returncode}):\n{output}")
     match = RESULT_LINE.search(output)
     if not match:
         raise SystemExit(f"wrk printed no RESULT line:\n{output}")
@@ -200,6 +222,12 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--deliveries", type=int, default=60000, help="unique ids prepared")
     parser.add_argument("--mix", choices=["realistic", "store-only"], default="realistic")
+    parser.add_argument("--scenario", choices=["quiet", "backlog"], default="quiet")
+    parser.add_argument("--burst-connections", type=int, default=8, help="backlog scenario")
+    parser.add_argument(
+        "--compare-with", type=Path, help="another checkout to alternate with (see above)"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="with --compare-with")
     parser.add_argument(
         "--database-url",
         help="an EMPTY scratch database to use instead of a temporary SQLite file "
@@ -208,14 +236,24 @@ def main() -> int:
     options = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed (apt-get install wrk)")
-    duration = min(options.duration, 60)
+    options.duration = min(options.duration, 60)
+    if options.compare_with:
+        return compare(options)
+    return measure(options)
 
+
+def measure(options: argparse.Namespace) -> int:
+    duration = options.duration
+    backlog = options.scenario == "backlog"
     workdir = Path(tempfile.mkdtemp(prefix="ar_jira_bench_"))
     db_url = options.database_url or f"sqlite:///{workdir / 'bench.db'}"
     backend = db_url.split(":", 1)[0].split("+", 1)[0]
     keys = seed(db_url, issues=50)
     deliveries = workdir / "deliveries.tsv"
     write_deliveries(deliveries, options.deliveries, keys, options.mix)
+    burst_deliveries = workdir / "burst.tsv"
+    if backlog:
+        write_deliveries(burst_deliveries, options.deliveries, keys, options.mix)
     port = free_port()
     env = {
         **os.environ,
@@ -228,17 +266,31 @@ def main() -> int:
     }
     load_before = os.getloadavg()[0]
     server = start_gunicorn(env, port, options.workers)
+    burst = None
+    backlog_at_start = backlog_at_end = None
     try:
         base = f"http://127.0.0.1:{port}"
         healthz = run_wrk(f"{base}/healthz", "healthz.lua", duration, options.connections, [])
-        webhook = run_wrk(
+        if backlog:
+            burst = run_wrk(
+                base,
+                "webhook.lua",
+                duration,
+                options.burst_connections,
+                [str(burst_deliveries), str(options.burst_connections)],
+            )
+        running = start_wrk(
             base,
             "webhook.lua",
             duration,
             options.connections,
             [str(deliveries), str(options.connections)],
         )
+        if backlog:
+            backlog_at_start = stored_count(db_url).get("received", 0)
+        webhook = finish_wrk(running)
         at_end_of_load = stored_count(db_url)
+        backlog_at_end = at_end_of_load.get("received", 0)
         drain_s = wait_until_processed(db_url, timeout=DRAIN_TIMEOUT_S)
         # The machine may be shared: a second baseline once processing has finished shows
         # how much the load drifted, and the ratio uses the mean of the two.
@@ -248,16 +300,23 @@ def main() -> int:
         server.wait(timeout=30)
     counts = stored_count(db_url)
     stored = sum(counts.values())
+    sent_2xx = webhook["ok_responses"] + (burst["ok_responses"] if burst else 0)
     unique_sent = min(webhook["requests"], options.deliveries)
-    lost = max(0, min(webhook["ok_responses"], unique_sent) - stored)
+    if burst:
+        unique_sent += min(burst["requests"], options.deliveries)
+    lost = max(0, min(sent_2xx, unique_sent) - stored)
     baseline_rps = (healthz["rps"] + healthz_after["rps"]) / 2
     ratio = webhook["rps"] / baseline_rps if baseline_rps else 0.0
 
     print(
         f"\ngunicorn -w {options.workers}, {backend}, "
-        f"wrk -c {options.connections}, {duration} s each\n"
+        f"wrk -c {options.connections}, {duration} s each, scenario {options.scenario}\n"
     )
-    print(f"{'':22}{'/healthz':>14}{'/api/jira/webhook':>20}{'/healthz again':>16}")
+    columns = [("/healthz", healthz)]
+    if burst:
+        columns.append((f"burst -c {options.burst_connections}", burst))
+    columns += [("/api/jira/webhook", webhook), ("/healthz again", healthz_after)]
+    print(f"{'':22}" + "".join(f"{title:>20}" for title, _ in columns))
     for label, key, fmt in (
         ("requests", "requests", "{:.0f}"),
         ("requests/s", "rps", "{:.0f}"),
@@ -267,19 +326,22 @@ def main() -> int:
         ("max ms", "max_ms", "{:.2f}"),
         ("errors", "errors", "{:.0f}"),
     ):
-        print(
-            f"{label:22}{fmt.format(healthz[key]):>14}{fmt.format(webhook[key]):>20}"
-            f"{fmt.format(healthz_after[key]):>16}"
-        )
+        print(f"{label:22}" + "".join(f"{fmt.format(run[key]):>20}" for _, run in columns))
     load_after = os.getloadavg()[0]
     print(f"\nmachine load average {load_before:.1f} → {load_after:.1f} on {os.cpu_count()} CPUs")
     print(f"webhook throughput = {ratio:.0%} of /healthz, mean of both (target >= 50%)")
     print(f"webhook p99 = {webhook['p99_ms']:.2f} ms (target <= 50 ms)")
-    print(f"2xx deliveries {webhook['ok_responses']}, stored {stored} {counts}, lost {lost}")
-    waiting = at_end_of_load.get("received", 0)
-    print(f"at the end of the load {waiting} of {sum(at_end_of_load.values())} were waiting")
+    print(f"2xx deliveries {sent_2xx}, stored {stored} {counts}, lost {lost}")
+    if backlog:
+        print(
+            f"backlog (deliveries waiting) when the {options.connections}-connection run "
+            f"started: {backlog_at_start}, when it ended: {backlog_at_end}"
+        )
+    print(f"at the end of the load {backlog_at_end} of {sum(at_end_of_load.values())} were waiting")
     drained = "not within the timeout" if drain_s is None else f"{drain_s:.1f} s"
-    processing_rps = stored / (duration + drain_s) if drain_s is not None else None
+    processing_rps = None
+    if drain_s is not None:
+        processing_rps = stored / (duration * (2 if backlog else 1) + drain_s)
     print(
         f"processing finished {drained} after the load"
         + (f" ({processing_rps:.0f} deliveries/s processed overall)" if processing_rps else "")
@@ -293,16 +355,20 @@ def main() -> int:
             "duration_s": duration,
             "database": backend,
             "mix": options.mix,
+            "scenario": options.scenario,
+            "burst_connections": options.burst_connections if backlog else None,
             "cpus": os.cpu_count(),
             "load_average_before": load_before,
             "load_average_after": load_after,
         },
         "healthz": healthz,
-        "healthz_after": healthz_after,
+        "burst": burst,
         "webhook": webhook,
+        "healthz_after": healthz_after,
         "webhook_vs_healthz": ratio,
         "stored_by_status": counts,
-        "waiting_at_end_of_load": at_end_of_load.get("received", 0),
+        "backlog_when_run_started": backlog_at_start,
+        "waiting_at_end_of_load": backlog_at_end,
         "processing_drain_s": drain_s,
         "processing_rps": processing_rps,
         "lost": lost,
@@ -314,11 +380,95 @@ def main() -> int:
     }
     name = "webhook_throughput" + ("" if backend == "sqlite" else f"_{backend}")
     name += "" if options.mix == "realistic" else "_store_only"
+    name += "_backlog" if backlog else ""
     out = ROOT / f"bench/results/{name}.json"
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"saved {out.relative_to(ROOT)}")
     shutil.rmtree(workdir, ignore_errors=True)
     return 0 if lost == 0 else 1
+
+
+def compare(options: argparse.Namespace) -> int:
+    """Alternate runs of DIR's bench and this one (quiet scenario), DIR first in each round."""
+    other = options.compare_with.resolve()
+    if not (other / "bench/webhook_throughput.py").exists():
+        raise SystemExit(f"{other} has no bench/webhook_throughput.py; give a checkout")
+    if not (other / ".venv").exists():  # its bench starts DIR/.venv/bin/gunicorn
+        (other / ".venv").symlink_to((ROOT / ".venv").resolve())
+        print(f"{other}/.venv -> this checkout's virtualenv")
+    trees = {"before": other, "after": ROOT}
+    runs = []
+    for round_number in range(1, options.rounds + 1):
+        for label, tree in trees.items():
+            python = tree / ".venv/bin/python"
+            load = os.getloadavg()[0]
+            command = [
+                str(python),
+                "bench/webhook_throughput.py",
+                "--duration",
+                str(options.duration),
+                "--deliveries",
+                str(options.deliveries),
+            ]
+            done = subprocess.run(command, cwd=tree, capture_output=True, text=True)
+            result_file = tree / "bench/results/webhook_throughput.json"
+            if done.returncode not in (0, 1) or not result_file.exists():
+                raise SystemExit(f"{label} run failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+            result = json.loads(result_file.read_text())
+            run = {
+                "round": round_number,
+                "code": label,
+                "load_1min": round(load, 2),
+                "deliveries_2xx": result["webhook"]["ok_responses"],
+                "webhook_rps": round(result["webhook"]["rps"], 1),
+                "healthz_rps": round(result["healthz"]["rps"], 1),
+                "webhook_vs_healthz": round(result["webhook_vs_healthz"], 3),
+                "p99_ms": result["webhook"]["p99_ms"],
+                "lost": result["lost"],
+            }
+            runs.append(run)
+            print(
+                f"round {round_number} {label:6} load {run['load_1min']:5.2f}  "
+                f"2xx {run['deliveries_2xx']:6d} in {options.duration} s  "
+                f"{run['webhook_vs_healthz']:.0%} of /healthz  p99 {run['p99_ms']:.2f} ms  "
+                f"lost {run['lost']}",
+                flush=True,
+            )
+    summary = {}
+    for label in trees:
+        figures = sorted(run["deliveries_2xx"] for run in runs if run["code"] == label)
+        summary[label] = {
+            "deliveries_2xx_mean": sum(figures) / len(figures),
+            "deliveries_2xx_min": figures[0],
+            "deliveries_2xx_median": figures[len(figures) // 2],
+            "deliveries_2xx_max": figures[-1],
+        }
+    change = summary["after"]["deliveries_2xx_mean"] / summary["before"]["deliveries_2xx_mean"]
+    print(
+        f"\nmean 2xx deliveries per {options.duration} s: before "
+        f"{summary['before']['deliveries_2xx_mean']:.0f}, after "
+        f"{summary['after']['deliveries_2xx_mean']:.0f} ({change:.2f}x); "
+        f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
+    )
+    out = ROOT / "bench/results/webhook_throughput_compare.json"
+    out.write_text(
+        json.dumps(
+            {
+                "benchmark": "webhook_throughput --compare-with",
+                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "before": str(other),
+                "after": str(ROOT),
+                "duration_s": options.duration,
+                "runs_in_order": runs,
+                "summary": summary,
+                "after_vs_before": change,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    print(f"saved {out.relative_to(ROOT)}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from core import pacing
+
 log = logging.getLogger(__name__)
 
 SHUTDOWN_DRAIN_SECONDS = 5.0
@@ -64,9 +66,19 @@ def run_soon(function: Callable[..., Any], /, **kwargs: Any) -> None:
 
 
 def wait_idle(timeout: float) -> bool:
-    """Block until everything submitted so far has run; False if `timeout` passed first."""
-    with _queue.all_tasks_done:
-        return _queue.all_tasks_done.wait_for(lambda: not _queue.unfinished_tasks, timeout)
+    """Block until everything submitted so far has run, paced backlogs (webhook processing)
+    included, and what they submitted in turn; False if `timeout` passed first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if not pacing.wait_backlogs_idle(max(0.0, deadline - time.monotonic())):
+            return False
+        with _queue.all_tasks_done:
+            if not _queue.all_tasks_done.wait_for(
+                lambda: not _queue.unfinished_tasks, max(0.0, deadline - time.monotonic())
+            ):
+                return False
+        if pacing.backlogs_idle():
+            return True
 
 
 def _ensure_thread() -> None:

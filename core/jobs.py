@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import OperationalError
 
+from core.config import get_settings
 from core.db import session_scope
 from core.leases import release, try_acquire
+from core.sqlite_turns import sqlite_write_turn
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +61,14 @@ def run_due_jobs(jobs: list[Job] | None = None) -> list[str]:
         except Exception:  # a failing job must not stop the others or the worker
             log.exception("background job %s failed", job.name)
         finally:
-            with session_scope(write=True) as session:
+            with _write_turn(), session_scope(write=True) as session:
                 release(session, name=job.name, ran=succeeded)
     return ran
 
 
 def _acquire(job: Job) -> bool:
     try:
-        with session_scope(write=True) as session:
+        with _write_turn(), session_scope(write=True) as session:
             return try_acquire(
                 session,
                 name=job.name,
@@ -77,3 +79,10 @@ def _acquire(job: Job) -> bool:
         # A lock wait or deadlock means another process is taking the same lease right now.
         log.info("lease for %s is being taken elsewhere; skipping this round", job.name)
         return False
+
+
+def _write_turn():  # noqa: ANN202
+    # On SQLite, queue for the writer lock like requests do (a blocking flock, woken at once)
+    # instead of SQLite's sleep-and-poll, which made a request's INSERT that met a lease
+    # write sleep 1, 2, 5 … ms.
+    return sqlite_write_turn(get_settings().sqlalchemy_url)

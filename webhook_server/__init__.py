@@ -42,13 +42,15 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 
 def _serve_requests_before_background_work(app: Flask) -> None:
-    """Background tasks (webhook processing) wait while this process is answering requests."""
-    from core.background import serving_request
+    """Background work waits while requests are answered: after-commit tasks while this
+    process answers, webhook processing paced while any process of this host does."""
+    from core import background, pacing
 
     wsgi_app = app.wsgi_app
 
     def marked(environ, start_response):  # noqa: ANN001, ANN202
-        with serving_request():
+        url = get_settings().sqlalchemy_url
+        with background.serving_request(), pacing.serving_request(url):
             return wsgi_app(environ, start_response)
 
     app.wsgi_app = marked  # type: ignore[method-assign]

@@ -7,9 +7,10 @@ import hashlib
 import json
 import logging
 import sqlite3
+import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_, select, update
@@ -18,7 +19,6 @@ from sqlalchemy.orm import Session
 
 from core import jsonbody
 from core.actors import require_admin
-from core.background import run_soon
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import NotFoundError, ValidationError
@@ -26,12 +26,19 @@ from core.jira.events import apply_event, summarise
 from core.jira.signature import verify
 from core.leases import PROCESS_ID as WORKER_ID
 from core.models import WebhookEvent, WebhookStatus, utcnow
+from core.pacing import Backlog, batch_done, requests_in_flight, wait_turn
 from core.sqlite_turns import sqlite_write_turn
 
 log = logging.getLogger(__name__)
 
 RETRY_LEASE = timedelta(seconds=60)
 RECEIVED_GRACE = timedelta(seconds=10)
+# One processing batch is one write transaction; the SQLite writer lock is free between
+# batches. A batch stops early once BATCH_SECONDS of work are done and a request is being
+# answered, so a request's INSERT waits for about one delivery's processing at most.
+BATCH_EVENTS = 32
+BATCH_SECONDS = 0.004
+QUIET_BATCH_SECONDS = 0.05  # the longest batch even when no request is waiting
 
 
 class Verdict(enum.StrEnum):
@@ -51,11 +58,11 @@ class Receipt:
 
 
 def handle_delivery(*, body: bytes, signature: str | None, delivery_id: str | None) -> Receipt:
-    """The HTTP endpoint's work: verify, store durably, hand over to this process's processor.
+    """The HTTP endpoint's work: verify, store durably, wake this process's processor.
 
-    Only one INSERT, committed, runs inside the request; processing follows right after the
-    answer in a background thread, and the periodic job picks up anything a stopped process
-    left `received`. Never raises for bad input.
+    Only one INSERT, committed, runs inside the request; processing follows in a background
+    thread paced to yield to requests (`PROCESSOR`), and the periodic job picks up anything a
+    stopped process left `received`. Never raises for bad input.
     """
     receipt, values = _check(body=body, signature=signature, delivery_id=delivery_id)
     if values is None:
@@ -69,8 +76,13 @@ def handle_delivery(*, body: bytes, signature: str | None, delivery_id: str | No
         log.error("webhook delivery %s not stored: %s", receipt.delivery_id, type(exc).__name__)
         return Receipt(Verdict.UNAVAILABLE, "could not store the event; retry later")
     if receipt.verdict == Verdict.ACCEPTED:
-        run_soon(process_received, url=url, event_id=event_id)
+        process_soon(url=url, event_id=event_id)
     return receipt
+
+
+def process_soon(*, url: str, event_id: int) -> None:
+    """Hand a stored delivery to this process's processor (it takes the oldest first)."""
+    PROCESSOR.notify(url)
 
 
 def _store(url: str, values: dict[str, Any]) -> int:
@@ -148,6 +160,33 @@ def _check(
     return Receipt(Verdict.ACCEPTED, "stored", delivery_id, status), values
 
 
+def process_batch(url: str, *, received_before: datetime | None = None) -> int:
+    """Process the oldest `received` deliveries in one short write transaction: at most
+    BATCH_EVENTS, stopping after BATCH_SECONDS of work if a request is being answered (and
+    after QUIET_BATCH_SECONDS anyway). How many this call applied."""
+    query = _OLDEST_RECEIVED
+    if received_before is not None:
+        query = query.where(_EVENTS.c.received_at < received_before)
+    with session_scope(url) as session:  # a read first: an empty backlog takes no write lock
+        ids = session.connection().execute(query).scalars().all()
+    if not ids:
+        return 0
+    applied = 0
+    with sqlite_write_turn(url), session_scope(url, write=True) as session:
+        started = time.perf_counter()
+        for event_id in ids:
+            applied += _process_received(session, event_id=event_id) is not None
+            worked = time.perf_counter() - started
+            if worked >= QUIET_BATCH_SECONDS or (
+                worked >= BATCH_SECONDS and requests_in_flight(url)
+            ):
+                break
+    return applied
+
+
+PROCESSOR = Backlog("jira-webhooks", process_batch)
+
+
 def process_received(*, url: str, event_id: int) -> WebhookStatus | None:
     """Process one stored `received` event in its own transaction (None: someone else did)."""
     with sqlite_write_turn(url), session_scope(url, write=True) as session:
@@ -216,6 +255,12 @@ _WAITING_UP_TO = (
         ),
     )
     .order_by(_EVENTS.c.id)
+)
+_OLDEST_RECEIVED = (
+    select(_EVENTS.c.id)
+    .where(_EVENTS.c.status == WebhookStatus.RECEIVED)
+    .order_by(_EVENTS.c.id)
+    .limit(BATCH_EVENTS)
 )
 _CLAIM_RECEIVED = (
     _EVENTS.update()
@@ -321,22 +366,22 @@ def retry_due_events(*, limit: int = 50) -> int:
 
 
 def process_left_received(*, limit: int = 200) -> int:
-    """Process `received` events nobody processed (the process stopped before it could)."""
+    """Process `received` events nobody processed (the process stopped before it could),
+    in paced batches like the processor's, so a big leftover backlog does not stall answers."""
     url = get_settings().sqlalchemy_url
     # The grace keeps this job from racing the receiving process's own prompt processing
     # (harmless if it does: the claim lets only one of them process an event).
     cutoff = utcnow() - RECEIVED_GRACE
-    with session_scope(url) as session:
-        ids = session.scalars(
-            select(WebhookEvent.id)
-            .where(
-                WebhookEvent.status == WebhookStatus.RECEIVED,
-                WebhookEvent.received_at < cutoff,
-            )
-            .order_by(WebhookEvent.id)
-            .limit(limit)
-        ).all()
-    return sum(process_received(url=url, event_id=event_id) is not None for event_id in ids)
+    applied = 0
+    last_batch_end = 0.0
+    while applied < limit:
+        wait_turn(url, last_batch_end=last_batch_end)
+        done = process_batch(url, received_before=cutoff)
+        last_batch_end = batch_done(url)
+        if not done:
+            break
+        applied += done
+    return applied
 
 
 def _claim(event_id: int) -> bool:

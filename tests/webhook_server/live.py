@@ -48,7 +48,9 @@ class LiveServer:
 
 
 @contextmanager
-def running_server(env: dict[str, str], *, workers: int = 2) -> Iterator[LiveServer]:
+def running_server(
+    env: dict[str, str], *, workers: int = 2, app: str = "webhook_server:create_app()"
+) -> Iterator[LiveServer]:
     """gunicorn -c gunicorn.conf.py on a free port with `env` added; stopped on exit."""
     port = free_port()
     process = subprocess.Popen(
@@ -56,7 +58,7 @@ def running_server(env: dict[str, str], *, workers: int = 2) -> Iterator[LiveSer
             str(Path(sys.executable).with_name("gunicorn")),
             "-c",
             str(ROOT / "gunicorn.conf.py"),
-            "webhook_server:create_app()",
+            app,
         ],
         cwd=ROOT,
         env={

@@ -29,7 +29,7 @@ def _secret(monkeypatch, db_url):  # noqa: ANN001
 def not_run(monkeypatch) -> list[dict]:  # noqa: ANN001
     """The process 'dies' after answering: what it would have processed, never run."""
     handed_over: list[dict] = []
-    monkeypatch.setattr(inbox, "run_soon", lambda function, **kwargs: handed_over.append(kwargs))
+    monkeypatch.setattr(inbox, "process_soon", lambda **kwargs: handed_over.append(kwargs))
     return handed_over
 
 
@@ -116,3 +116,27 @@ def test_waiting_deliveries_of_one_issue_apply_in_arrival_order(pending_agent, n
     assert status["status"] == "approved"
     assert any("In Progress" in h["comment"] for h in status["history"])
     assert inbox.process_received(**not_run[0]) is None
+
+
+def test_processing_takes_the_oldest_deliveries_in_short_batches(
+    pending_agent, not_run, monkeypatch
+):
+    monkeypatch.setattr(inbox, "QUIET_BATCH_SECONDS", 60.0)  # bounded by the count alone here
+    total = inbox.BATCH_EVENTS + 4
+    for n in range(total):
+        deliver(payloads.comment_event("AGENT-7", comment_id=str(9000 + n), body=f"c{n}"), f"d{n}")
+    url = get_settings().sqlalchemy_url
+
+    assert inbox.process_batch(url) == inbox.BATCH_EVENTS
+    statuses = [rows()[f"d{n}"]["status"] for n in range(total)]
+    assert statuses == ["processed"] * inbox.BATCH_EVENTS + ["received"] * 4
+
+    # A request is being answered: one delivery, then the writer lock is free for it.
+    monkeypatch.setattr(inbox, "BATCH_SECONDS", 0.0)
+    monkeypatch.setattr(inbox, "requests_in_flight", lambda url: True)
+    assert inbox.process_batch(url) == 1
+    assert rows()[f"d{inbox.BATCH_EVENTS}"]["status"] == "processed"
+    assert inbox.process_batch(url) == 1
+    assert inbox.process_batch(url) + inbox.process_batch(url) == 2
+    assert inbox.process_batch(url) == 0
+    assert {row["status"] for row in rows().values()} == {"processed"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -41,11 +41,24 @@ def store_rows(session: Session, *, rows: list[EventRow]) -> int:
     dialect = dialect_name(session)
     if dialect == "postgresql":
         _copy_into_postgres(session, rows)
+    elif dialect == "sqlite":
+        # The text format SQLAlchemy's SQLite DateTime stores; its 'YYYY-MM-DD' prefix is
+        # the day, so the days come from the distinct prefixes (a few per batch).
+        texts = [_sqlite_text(row[6]) for row in rows]
+        _executemany(session, [(*row[:6], t) for row, t in zip(rows, texts, strict=True)], "?")
+        days = {date.fromisoformat(day) for day in {t[:10] for t in texts}}
     else:
-        _executemany(session, rows, dialect)
-    days = {row.created_at.date() for row in rows}
+        _executemany(session, rows, "%s")
+    if dialect != "sqlite":
+        days = {row.created_at.date() for row in rows}
     bump_versions(session, RollupQueue.__table__, key="date", values=days)
     return len(rows)
+
+
+def _sqlite_text(moment: datetime) -> str:
+    """`moment.isoformat(" ", "microseconds")`, at half its cost."""
+    text = str(moment)
+    return text if len(text) == 26 else f"{text}.000000"
 
 
 def _copy_into_postgres(session: Session, rows: list[EventRow]) -> None:
@@ -55,14 +68,9 @@ def _copy_into_postgres(session: Session, rows: list[EventRow]) -> None:
             copy.write_row(row)
 
 
-def _executemany(session: Session, rows: list[EventRow], dialect: str) -> None:
-    marker = "?" if dialect == "sqlite" else "%s"
+def _executemany(session: Session, params: list[tuple], marker: str) -> None:
     sql = f"INSERT INTO usage_logs ({_COLUMNS}) VALUES ({', '.join([marker] * 7)})"
     connection = session.connection()
-    if dialect == "sqlite":  # the text format SQLAlchemy's SQLite DateTime uses
-        params: list[tuple] = [(*row[:6], row[6].isoformat(" ", "microseconds")) for row in rows]
-    else:
-        params = rows
     for start in range(0, len(params), CHUNK):
         connection.exec_driver_sql(sql, params[start : start + CHUNK])
 

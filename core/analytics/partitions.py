@@ -5,8 +5,8 @@ declared on the parent), one partition per month `usage_logs_yYYYYmMM` holding
 [first of the month, first of the next), and `usage_logs_default` for anything no month
 partition covers, so no insert ever fails. `ensure_partitions` creates the months ahead and
 moves rows that landed in the default partition into partitions of their own months;
-`drop_months_before` drops whole months (rollups keep their figures) and records the cutoff,
-which the rollup then never recomputes across. SQLite and MariaDB keep one table: every
+`drop_months_before` drops whole months (rollups keep their figures) and records the cutoff
+(a comment on the default partition), which the rollup then never recomputes across. SQLite and MariaDB keep one table: every
 function here is a no-op there.
 """
 
@@ -62,6 +62,18 @@ def add_months(month: date, count: int) -> date:
 
 def partition_name(month: date) -> str:
     return f"usage_logs_y{month.year:04d}m{month.month:02d}"
+
+
+def is_partition_table(name: str | None) -> bool:
+    """A partition of usage_logs (not in the models: schema comparisons skip it)."""
+    return bool(name) and (name == DEFAULT or _NAME.match(name) is not None)
+
+
+def include_in_schema_comparison(name: str | None, type_: str, parent_names: dict) -> bool:
+    """Alembic `include_name` hook: usage_logs' partitions are data layout, not models."""
+    if type_ == "table":
+        return not is_partition_table(name)
+    return not is_partition_table(parent_names.get("table_name"))
 
 
 def _connection(bind: Session | Connection) -> Connection:
@@ -153,7 +165,7 @@ def retained_since(bind: Session | Connection) -> date | None:
     if not is_partitioned(connection):
         return None
     comment = connection.exec_driver_sql(
-        "SELECT obj_description('usage_logs'::regclass, 'pg_class')"
+        f"SELECT obj_description('{DEFAULT}'::regclass, 'pg_class')"
     ).scalar()
     match = _CUTOFF.search(comment or "")
     return date.fromisoformat(match[1]) if match else None
@@ -186,9 +198,10 @@ def drop_months_before(
         connection.execute(delete(RollupQueue).where(RollupQueue.date < cutoff))
         previous = retained_since(connection)
         if previous is None or cutoff > previous:
+            # On the default partition, which always exists and is no model's table.
             connection.exec_driver_sql(
-                f"COMMENT ON TABLE {PARENT} IS 'Usage events by month (migration 0014); "
-                f"retention: events before {cutoff.isoformat()} were dropped'"
+                f"COMMENT ON TABLE {DEFAULT} IS "
+                f"'retention: events before {cutoff.isoformat()} were dropped'"
             )
     report.partitions = list(month_partitions(connection).values())
     report.retained_since = retained_since(connection)

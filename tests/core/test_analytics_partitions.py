@@ -35,7 +35,7 @@ def pg(db_url) -> str:  # noqa: ANN001
     with get_engine(db_url).begin() as connection:
         for name in partitions.month_partitions(connection).values():
             connection.exec_driver_sql(f"DROP TABLE {name}")
-        connection.exec_driver_sql("COMMENT ON TABLE usage_logs IS NULL")
+        connection.exec_driver_sql("COMMENT ON TABLE usage_logs_default IS NULL")
         partitions.ensure_partitions(connection, months_ahead=3)
     return db_url
 

@@ -88,7 +88,6 @@ def upgrade() -> None:
             f"FOR VALUES FROM ('{month.isoformat()}') TO ('{_add_months(month, 1).isoformat()}')"
         )
     _take_over(old)
-    op.execute("COMMENT ON TABLE usage_logs IS 'Usage events by month (migration 0014)'")
 
 
 def downgrade() -> None:

@@ -16,7 +16,7 @@ from core.analytics.partitions import (
 from core.analytics.rollup import RollupResult
 from core.analytics.runner import roll_up
 from core.config import get_settings
-from core.db import session_scope
+from core.db import get_engine, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,8 @@ def maintain_partitions(
     """PostgreSQL: create the coming months' partitions of usage_logs and, with retention
     (`drop_older_than` months, default ANALYTICS_RETENTION_MONTHS), drop whole months before
     it after rolling up the queued days. None where usage_logs is not partitioned."""
+    if get_engine(url).dialect.name != "postgresql":
+        return None  # without opening a (write) transaction: on SQLite that takes the lock
     settings = get_settings()
     keep = settings.analytics_retention_months if drop_older_than is None else drop_older_than
     ahead = settings.analytics_partitions_ahead if months_ahead is None else months_ahead

@@ -16,7 +16,7 @@ to, with its indexes and core.db's PRAGMAs) and loads the same events in transac
   (the current ones and the ones the issue asked about), so each index's price is its time
   over the no-index load;
 - HTTP: `POST /api/analytics/events` on gunicorn (2 workers), batches of 5,000, 2 clients
-  (bench/analytics_scale.py's `http_ingest`), after the `log_events` load.
+  (bench/analytics_scale.py's `http_ingest`), into the table the `log_events` load filled.
 
 Events are bench/analytics_scale.py's mix: 50 agents, 5,000 users, timestamps spread at
 random over one year up to now (random order is the worst case for created_at indexes;

@@ -25,6 +25,7 @@ from core.models import RollupQueue
 
 PARENT = "usage_logs"
 DEFAULT = "usage_logs_default"
+LOCK_TIMEOUT = "5s"
 _NAME = re.compile(r"^usage_logs_y(\d{4})m(\d{2})$")
 _CUTOFF = re.compile(r"events before (\d{4}-\d{2}-\d{2}) were dropped")
 
@@ -91,6 +92,12 @@ def is_partitioned(bind: Session | Connection) -> bool:
     return kind == "p"
 
 
+def _short_lock_waits(connection: Connection) -> None:
+    """DDL on a partition locks usage_logs; queued behind a long query it would hold up every
+    insert behind it — give up after a few seconds instead (the hourly job tries again)."""
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+
+
 def month_partitions(bind: Session | Connection) -> dict[date, str]:
     """{first day of the month: partition name} for the month partitions that exist."""
     rows = _connection(bind).exec_driver_sql(
@@ -145,6 +152,7 @@ def ensure_partitions(
     if not is_partitioned(connection):
         return report
     this_month = month_start(today or datetime.now(UTC).date())
+    _short_lock_waits(connection)
     existing = month_partitions(connection)
     wanted = {add_months(this_month, i) for i in range(months_ahead + 1)}
     cutoff = retained_since(connection)
@@ -186,6 +194,7 @@ def drop_months_before(
     connection = _connection(bind)
     if not is_partitioned(connection):
         return report
+    _short_lock_waits(connection)
     for month, name in month_partitions(connection).items():
         if add_months(month, 1) <= cutoff:
             if not dry_run:

@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # Usage events: created_at must lie between this date and this far after now.
     analytics_earliest_event: date = date(2000, 1, 1)
     analytics_max_future_seconds: int = Field(default=86_400, ge=0)
+    # PostgreSQL (usage_logs partitioned by month): keep this many whole months of events
+    # before the current one (unset: keep everything; rollups keep every day's figures), and
+    # create month partitions this many months ahead.
+    analytics_retention_months: int | None = Field(default=None, ge=1)
+    analytics_partitions_ahead: int = Field(default=3, ge=0, le=120)
 
     dashboard_url: str = ""
     # Dashboard login sessions: the cookie's signing key (a random one is kept in

@@ -44,6 +44,8 @@ JOBS: list[Job] = [
     Job("analytics-rollup", 300.0, "core.analytics.jobs:roll_up_recent", ttl_seconds=900),
     # ... and yesterday recomputed in full hourly, so it closes soon after midnight UTC.
     Job("analytics-close-day", 3600.0, "core.analytics.jobs:close_yesterday"),
+    # PostgreSQL: usage_logs partitions for the coming months, and retention (a no-op elsewhere).
+    Job("analytics-partitions", 3600.0, "core.analytics.jobs:maintain_partitions_job"),
 ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -41,9 +41,19 @@ def store_rows(session: Session, *, rows: list[EventRow]) -> int:
     dialect = dialect_name(session)
     if dialect == "postgresql":
         _copy_into_postgres(session, rows)
+    elif dialect == "sqlite":
+        # The text SQLAlchemy's SQLite DateTime stores ('YYYY-MM-DD HH:MM:SS.ffffff'; str()
+        # drops a zero fraction): built in one pass, and its day prefix gives the days.
+        params = [
+            (a, e, u, m, t, d, s if len(s := str(at)) == 26 else f"{s}.000000")
+            for a, e, u, m, t, d, at in rows
+        ]
+        _executemany(session, params, "?")
+        days = {date.fromisoformat(day) for day in {p[6][:10] for p in params}}
     else:
-        _executemany(session, rows, dialect)
-    days = {row.created_at.date() for row in rows}
+        _executemany(session, rows, "%s")
+    if dialect != "sqlite":
+        days = {row.created_at.date() for row in rows}
     bump_versions(session, RollupQueue.__table__, key="date", values=days)
     return len(rows)
 
@@ -55,14 +65,9 @@ def _copy_into_postgres(session: Session, rows: list[EventRow]) -> None:
             copy.write_row(row)
 
 
-def _executemany(session: Session, rows: list[EventRow], dialect: str) -> None:
-    marker = "?" if dialect == "sqlite" else "%s"
+def _executemany(session: Session, params: list[tuple], marker: str) -> None:
     sql = f"INSERT INTO usage_logs ({_COLUMNS}) VALUES ({', '.join([marker] * 7)})"
     connection = session.connection()
-    if dialect == "sqlite":  # the text format SQLAlchemy's SQLite DateTime uses
-        params: list[tuple] = [(*row[:6], row[6].isoformat(" ", "microseconds")) for row in rows]
-    else:
-        params = rows
     for start in range(0, len(params), CHUNK):
         connection.exec_driver_sql(sql, params[start : start + CHUNK])
 

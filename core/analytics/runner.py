@@ -4,8 +4,9 @@ ingest never waits for the computation, only for the few upserts."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from core.analytics.partitions import retained_since
 from core.analytics.rollup import (
     Computed,
     RollupResult,
@@ -15,6 +16,7 @@ from core.analytics.rollup import (
     store_computed,
 )
 from core.db import session_scope
+from core.errors import ValidationError
 
 
 def _total(a: RollupResult, b: RollupResult) -> RollupResult:
@@ -29,16 +31,32 @@ def _store(computed: Computed, url: str | None) -> RollupResult:
 def roll_up(
     *, day: date | None = None, all_days: bool = False, url: str | None = None
 ) -> RollupResult:
-    """One day, every day, or (default) the queued days; returns what changed."""
-    if all_days:
-        with session_scope(url) as session:
+    """One day, every day, or (default) the queued days; returns what changed.
+
+    Days before the retention cutoff (PostgreSQL, events dropped by month) are never
+    recomputed: their rollups are all that is left of them.
+    """
+    with session_scope(url) as session:
+        cutoff = retained_since(session)
+        if all_days and cutoff is None:
             computed = compute_all(session)
+    if all_days and cutoff is None:
         return _store(computed, url)
     if day is not None:
+        if cutoff is not None and day < cutoff:
+            raise ValidationError(
+                f"events before {cutoff} were dropped (retention); the rollups of {day} are "
+                "kept as they are — pick a later day",
+                field="date",
+            )
         runs = [(day, day + timedelta(days=1))]
+    elif all_days:  # every kept day, up to the latest day an event may have
+        runs = [(cutoff, datetime.now(UTC).date() + timedelta(days=2))]
     else:
         with session_scope(url) as session:
             runs = pending_runs(session)
+        if cutoff is not None:
+            runs = [(max(start, cutoff), end) for start, end in runs if end > cutoff]
     total = RollupResult(0, 0, 0)
     for start, end in runs:
         with session_scope(url) as session:

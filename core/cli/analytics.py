@@ -1,16 +1,19 @@
-"""`analytics import|aggregate|metrics|summary|prices`: usage analytics from the shell."""
+"""`analytics import|aggregate|metrics|summary|partitions|prices`: usage analytics from the shell."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
 from core import analytics
 from core.analytics.importer import ImportRejected, import_file
+from core.analytics.jobs import maintain_partitions
 from core.analytics.runner import roll_up
 from core.cli._output import add_json_flag, print_json, print_table
 from core.cli._types import day, record_id
 from core.db import session_scope
+from core.errors import ValidationError
 
 SHOWN_ERRORS = 20
 
@@ -49,6 +52,22 @@ def register(subparsers) -> None:  # noqa: ANN001
     summ.add_argument("--model")
     add_json_flag(summ)
     summ.set_defaults(handler=_summary)
+
+    parts = sub.add_parser(
+        "partitions",
+        help="PostgreSQL: create usage_logs' coming month partitions, apply retention",
+    )
+    parts.add_argument(
+        "--drop-older-than",
+        type=months,
+        metavar="MONTHS",
+        help="drop events older than this many whole months before the current one "
+        "(default: ANALYTICS_RETENTION_MONTHS; unset keeps everything); rollups are kept",
+    )
+    parts.add_argument("--months-ahead", type=months, help="partitions to create ahead (default 3)")
+    parts.add_argument("--dry-run", action="store_true", help="only list what would be dropped")
+    add_json_flag(parts)
+    parts.set_defaults(handler=_partitions)
 
     prices = sub.add_parser("prices", help="model prices (USD per 1K tokens)")
     psub = prices.add_subparsers(dest="prices_command", metavar="ACTION", required=True)
@@ -101,6 +120,39 @@ def _import(args) -> int:  # noqa: ANN001
         print(f"skipped line {error.index}: {error.message}", file=sys.stderr)
     skipped = f" ({result.invalid} invalid lines skipped)" if result.invalid else ""
     print(f"imported {result.imported} events{skipped}")
+    return 0
+
+
+def months(value: str) -> int:
+    if not value.isdigit() or not 0 <= int(value) <= 1200:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number of months (0 … 1200)")
+    return int(value)
+
+
+def _partitions(args) -> int:  # noqa: ANN001
+    if args.drop_older_than == 0:
+        raise ValidationError("--drop-older-than must keep at least 1 month", field="months")
+    report = maintain_partitions(
+        drop_older_than=args.drop_older_than, months_ahead=args.months_ahead, dry_run=args.dry_run
+    )
+    if report is None:
+        message = "usage_logs is not partitioned on this database (only on PostgreSQL)"
+        if args.json:
+            print_json({"partitioned": False, "message": message})
+        else:
+            print(message)
+        return 0
+    if args.json:
+        print_json({"partitioned": True, "dry_run": args.dry_run, **report.as_dict()})
+        return 0
+    would = "would drop" if args.dry_run else "dropped"
+    print(f"created: {', '.join(report.created) or 'none'}")
+    print(f"{would}: {', '.join(report.dropped) or 'none'}")
+    if report.moved_rows:
+        print(f"moved {report.moved_rows} events out of the default partition")
+    if report.retained_since:
+        print(f"events kept from {report.retained_since} (rollups keep every day)")
+    print(f"month partitions: {', '.join(report.partitions)}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from core.analytics.partitions import include_in_schema_comparison
 from core.db import get_engine
 from core.models import Base
 
@@ -25,6 +26,7 @@ def run_migrations_online() -> None:
                 target_metadata=target_metadata,
                 render_as_batch=sqlite,
                 compare_type=True,
+                include_name=include_in_schema_comparison,
             )
             with context.begin_transaction():
                 context.run_migrations()

@@ -22,6 +22,7 @@ def test_rollup_jobs_are_registered():
     targets = {job.name: job.target for job in jobs.JOBS}
     assert targets["analytics-rollup"] == "core.analytics.jobs:roll_up_recent"
     assert targets["analytics-close-day"] == "core.analytics.jobs:close_yesterday"
+    assert targets["analytics-partitions"] == "core.analytics.jobs:maintain_partitions_job"
     for job in jobs.JOBS:
         if job.name.startswith("analytics-"):
             assert callable(job.load())

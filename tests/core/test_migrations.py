@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from core.analytics.partitions import include_in_schema_comparison
 from core.db import get_engine
 from core.migrate import alembic_config, current_revision, head_revision, upgrade_to_head
 from core.models import Base
@@ -26,6 +27,7 @@ def test_downgrade_to_empty_then_upgrade_to_head_is_idempotent(db_url):
 
 def test_models_match_migrations(db_url):
     with get_engine(db_url).connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_in_schema_comparison}
+        context = MigrationContext.configure(connection, opts=opts)
         diff = compare_metadata(context, Base.metadata)
     assert diff == []

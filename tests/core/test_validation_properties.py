@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.analytics.events import EventValidator, normalise_event
 from core.analytics.validation import MAX_INT, EventLimits, InvalidEvent, validate_event
 from core.jsonbody import JSONRejected, check_depth, loads
 
@@ -94,6 +95,63 @@ def test_events_inside_the_ranges_are_accepted_unchanged(agent_id, event_type, t
     row = validate_event(raw, known_agents=AGENTS, now=NOW, limits=LIMITS)
     assert (row.agent_id, row.tokens_used) == (agent_id, tokens)
     assert row.created_at == moment.replace(tzinfo=None)
+
+
+def _answer(validate, raw):
+    try:
+        row = validate(raw)
+    except InvalidEvent as refused:
+        return ("refused", refused.field, refused.message)
+    assert row.created_at.tzinfo is None
+    return row
+
+
+moments = st.datetimes(
+    min_value=datetime(1999, 12, 30), max_value=datetime(2026, 6, 3), timezones=st.timezones()
+) | st.datetimes(min_value=datetime(1999, 12, 30), max_value=datetime(2026, 6, 3))
+timestamps = (
+    moments
+    | moments.map(datetime.isoformat)
+    | moments.map(lambda m: m.isoformat(" ", "seconds"))
+    | moments.map(lambda m: m.replace(tzinfo=None).isoformat() + "Z")
+    | moments.map(lambda m: m.replace(tzinfo=None).isoformat()[:10] + "Z")
+    | moments.map(lambda m: m.replace(tzinfo=None).isoformat()[:10] + "+00:00")
+    | moments.map(lambda m: " " + m.isoformat())
+    | st.sampled_from(["", "2026-06-01T12", "2026-06-01T12Z", "20260601T120000+00:00"])
+)
+padded_text = st.text(alphabet=" \tab", max_size=6)
+# Mostly well-formed events (the inline path), each field sometimes at or past its limit.
+usual_events = st.fixed_dictionaries(
+    {
+        "agent_id": st.sampled_from([1, 2]),
+        "event_type": st.sampled_from(["created", "executed", "viewed", "deleted"]),
+    },
+    optional={
+        "user": st.none() | padded_text | st.sampled_from([" " * 300, "x" * 255, "x" * 256]),
+        "user_id": padded_text,
+        "model_name": st.none() | padded_text | st.sampled_from(["m" * 120, " m" * 61]),
+        "tokens_used": st.none() | st.integers(-1, MAX_INT + 1) | st.sampled_from(["7", 1.0]),
+        "execution_time_ms": st.none() | st.integers(-1, MAX_INT + 1),
+        "created_at": st.none() | timestamps,
+    },
+)
+odd_events = usual_events.flatmap(
+    lambda event: st.fixed_dictionaries(
+        {"agent_id": st.sampled_from([3, -1, True, "1", 2**40]), "event_type": st.just("run")}
+    ).map(lambda odd: {**event, **odd})
+)
+
+
+@PROPERTY
+@given(raw=usual_events | odd_events | event_values)
+def test_the_batch_validator_answers_like_the_per_event_path(raw):
+    """EventValidator's inline checks for the usual shapes accept exactly what
+    normalise_event accepts, with the same row."""
+    validator = EventValidator(known_agents=AGENTS, now=NOW, limits=LIMITS)
+    expected = _answer(
+        lambda r: normalise_event(r, known_agents=AGENTS, now=NOW, limits=LIMITS), raw
+    )
+    assert _answer(validator.row, raw) == expected
 
 
 @PROPERTY

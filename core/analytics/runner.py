@@ -1,10 +1,14 @@
-"""Rollups as the CLI, the HTTP endpoint and the jobs run them: computed in a read
-transaction, then stored in a short write transaction — on SQLite (one writer at a time)
-ingest never waits for the computation, only for the few upserts."""
+"""Rollups as the CLI, the HTTP endpoint and the jobs run them: computed into temporary
+tables in a read transaction, then stored in a short write transaction on the same
+connection — on SQLite (one writer at a time) ingest never waits for the computation, only
+for the few UPDATE/INSERT/DELETE statements that copy the finished rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
+
+from sqlalchemy.orm import Session
 
 from core.analytics.rollup import (
     Computed,
@@ -14,16 +18,22 @@ from core.analytics.rollup import (
     pending_runs,
     store_computed,
 )
-from core.db import session_scope
+from core.db import get_engine, session_scope
 
 
 def _total(a: RollupResult, b: RollupResult) -> RollupResult:
     return RollupResult(a.days + b.days, a.written + b.written, a.deleted + b.deleted)
 
 
-def _store(computed: Computed, url: str | None) -> RollupResult:
-    with session_scope(url, write=True) as session:
-        return store_computed(session, computed)
+def _compute_then_store(url: str | None, compute: Callable[[Session], Computed]) -> RollupResult:
+    """Both phases on one connection (the temporary tables live there)."""
+    with get_engine(url).connect() as connection:
+        with Session(bind=connection) as session, session.begin():
+            computed = compute(session)
+        if connection.dialect.name == "sqlite":
+            connection.execution_options(sqlite_immediate=True)  # see core.db: BEGIN IMMEDIATE
+        with Session(bind=connection) as session, session.begin():
+            return store_computed(session, computed)
 
 
 def roll_up(
@@ -31,9 +41,7 @@ def roll_up(
 ) -> RollupResult:
     """One day, every day, or (default) the queued days; returns what changed."""
     if all_days:
-        with session_scope(url) as session:
-            computed = compute_all(session)
-        return _store(computed, url)
+        return _compute_then_store(url, compute_all)
     if day is not None:
         runs = [(day, day + timedelta(days=1))]
     else:
@@ -41,7 +49,8 @@ def roll_up(
             runs = pending_runs(session)
     total = RollupResult(0, 0, 0)
     for start, end in runs:
-        with session_scope(url) as session:
-            computed = compute_range(session, start=start, end=end)
-        total = _total(total, _store(computed, url))
+        result = _compute_then_store(
+            url, lambda s, a=start, b=end: compute_range(s, start=a, end=b)
+        )
+        total = _total(total, result)
     return total

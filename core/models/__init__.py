@@ -12,6 +12,7 @@ from core.models.agents import (
 )
 from core.models.analytics import (
     EVENT_TYPES,
+    DailyAgentUser,
     DailyMetric,
     DailyModelMetric,
     ModelPrice,
@@ -43,6 +44,7 @@ __all__ = [
     "Comment",
     "DashboardSession",
     "DailyMetric",
+    "DailyAgentUser",
     "DailyModelMetric",
     "DomainEvent",
     "InboxMark",

@@ -1,0 +1,375 @@
+"""The rollup computed entirely in the database, in two phases on one connection.
+
+Compute (a read transaction; on SQLite temporary tables take no lock on the main database):
+- `ru_model`: executions, tokens and time per (day, agent, model); on SQLite/MariaDB with the
+  p95 candidate of each model's rows from a CUME_DIST window over the (day, agent) — the
+  exact p95 of the (day, agent) is the smallest candidate (one pass for both);
+- `ru_users`: the distinct (day, agent, user) triples — daily_agent_users' content;
+- `ru_agent`: event counts per (day, agent); on PostgreSQL with `percentile_disc(0.95)`;
+- `ru_price`: the price of each model name over date intervals (the glob matching runs in
+  Python once per model name: `PriceBook`), joined to `ru_model` for the cost in integer
+  millionths of a dollar, rounded half-up — `ru_mm` and `ru_dm` are the finished rows.
+Store (a write transaction): UPDATE … FROM the changed rows only, INSERT the missing ones,
+DELETE the stale ones (days/agents without events any more), for the three tables.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from core.analytics.prices import PriceBook
+from core.analytics.sql import dialect_name, in_memory_grouping
+from core.models import ModelPrice, utcnow
+
+TEMP_TABLES = ("ru_model", "ru_users", "ru_agent", "ru_price", "ru_mm", "ru_dm")
+FAR_FUTURE = date(9999, 12, 31)
+DAY_SQL = {
+    "sqlite": "substr(created_at, 1, 10)",
+    "postgresql": "CAST(created_at AS DATE)",
+    "mysql": "DATE(created_at)",
+}
+AGENT_COLUMNS = [
+    "executions",
+    "views",
+    "creations",
+    "deletions",
+    "total_tokens",
+    "unique_users",
+    "total_execution_ms",
+    "avg_execution_ms",
+    "p95_execution_ms",
+]
+MODEL_COLUMNS = ["executions", "total_tokens", "total_execution_ms", "priced"]
+
+
+class Dialect:
+    """The few SQL spellings that differ between SQLite, PostgreSQL and MariaDB."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.day = DAY_SQL[name]
+        self.temp = "TEMP" if name == "sqlite" else "TEMPORARY"
+        self.div = "DIV" if name == "mysql" else "/"
+        self.double = {"sqlite": "REAL", "postgresql": "DOUBLE PRECISION", "mysql": "DOUBLE"}[name]
+
+    def money(self, micro: str) -> str:
+        """Integer millionths of a dollar as the cost_usd column's value, exactly."""
+        if self.name == "sqlite":
+            return f"({micro}) / 1000000.0"
+        kind = "NUMERIC" if self.name == "postgresql" else "DECIMAL"
+        return f"CAST({micro} AS {kind}(24, 6)) / 1000000"
+
+    def differs(self, a: str, b: str) -> str:
+        """Null-safe a ≠ b."""
+        if self.name == "sqlite":
+            return f"{a} IS NOT {b}"
+        if self.name == "postgresql":
+            return f"{a} IS DISTINCT FROM {b}"
+        return f"NOT ({a} <=> {b})"
+
+    def bound(self, day: date) -> Any:
+        """A day as a parameter compared with usage_logs.created_at."""
+        if self.name == "sqlite":
+            return day.isoformat()  # the text prefix of every timestamp that day
+        return datetime.combine(day, time.min)
+
+    def date_param(self, day: date) -> Any:
+        return day.isoformat() if self.name == "sqlite" else day
+
+
+def _events_where(d: Dialect, start: date | None, end: date | None) -> tuple[str, dict]:
+    clauses, params = [], {}
+    if start is not None:
+        clauses.append("created_at >= :lo")
+        params["lo"] = d.bound(start)
+    if end is not None:
+        clauses.append("created_at < :hi")
+        params["hi"] = d.bound(end)
+    return " AND ".join(clauses) or "1 = 1", params
+
+
+def _rollup_where(
+    d: Dialect, start: date | None, end: date | None, column: str = "date"
+) -> tuple[str, dict]:
+    clauses, params = [], {}
+    if start is not None:
+        clauses.append(f"{column} >= :dlo")
+        params["dlo"] = d.date_param(start)
+    if end is not None:
+        clauses.append(f"{column} < :dhi")
+        params["dhi"] = d.date_param(end)
+    return " AND ".join(clauses) or "1 = 1", params
+
+
+def drop_temp(session: Session) -> None:
+    for table in TEMP_TABLES:
+        temporary = "TEMPORARY " if dialect_name(session) == "mysql" else ""
+        session.execute(text(f"DROP {temporary}TABLE IF EXISTS {table}"))
+
+
+def _count(kind: str) -> str:
+    return f"SUM(CASE WHEN event_type = '{kind}' THEN 1 ELSE 0 END)"
+
+
+def _model_pass(d: Dialect, where: str) -> str:
+    model = "COALESCE(model_name, '')"
+    if d.name == "postgresql":
+        return f"""CREATE TEMPORARY TABLE ru_model AS
+            SELECT {d.day} AS day, agent_id, {model} AS model_name, COUNT(*) AS executions,
+                   SUM(tokens_used) AS total_tokens, SUM(execution_time_ms) AS total_ms,
+                   CAST(NULL AS INTEGER) AS p95
+            FROM usage_logs WHERE event_type = 'executed' AND {where}
+            GROUP BY 1, 2, 3"""
+    return f"""CREATE {d.temp} TABLE ru_model AS
+        SELECT day, agent_id, model_name, COUNT(*) AS executions,
+               SUM(tokens_used) AS total_tokens, SUM(execution_time_ms) AS total_ms,
+               MIN(CASE WHEN cd >= 0.95 THEN execution_time_ms END) AS p95
+        FROM (SELECT {d.day} AS day, agent_id, {model} AS model_name, tokens_used,
+                     execution_time_ms,
+                     CUME_DIST() OVER (PARTITION BY {d.day}, agent_id
+                                       ORDER BY execution_time_ms) AS cd
+              FROM usage_logs WHERE event_type = 'executed' AND {where}) ranked
+        GROUP BY day, agent_id, model_name"""
+
+
+def _agent_pass(d: Dialect, where: str) -> str:
+    p95 = ""
+    if d.name == "postgresql":
+        p95 = """, percentile_disc(0.95) WITHIN GROUP (ORDER BY execution_time_ms)
+                 FILTER (WHERE event_type = 'executed') AS p95"""
+    return f"""CREATE {d.temp} TABLE ru_agent AS
+        SELECT {d.day} AS day, agent_id, {_count("executed")} AS executions,
+               {_count("viewed")} AS views, {_count("created")} AS creations,
+               {_count("deleted")} AS deletions {p95}
+        FROM usage_logs WHERE {where} GROUP BY {d.day}, agent_id"""
+
+
+def _users_pass(d: Dialect, where: str) -> list[str]:
+    day_type = "TEXT" if d.name == "sqlite" else "DATE"
+    tail = " WITHOUT ROWID" if d.name == "sqlite" else ""
+    return [
+        f"""CREATE {d.temp} TABLE ru_users (day {day_type} NOT NULL, agent_id INTEGER NOT NULL,
+            user_id VARCHAR(255) NOT NULL, PRIMARY KEY (day, agent_id, user_id)){tail}""",
+        f"""INSERT INTO ru_users (day, agent_id, user_id)
+            SELECT DISTINCT {d.day}, agent_id, user_id FROM usage_logs
+            WHERE user_id <> '' AND {where}""",
+    ]
+
+
+def price_intervals(prices: PriceBook, rows: list[ModelPrice], models: list[str]) -> list[dict]:
+    """[valid_from, valid_to) intervals of each model's price in millionths (priced ones only):
+    a model's price can only change on the effective date of a matching pattern."""
+    starts = sorted({r.effective_from for r in rows})
+    out = []
+    for model in models:
+        for i, begin in enumerate(starts):
+            micro = prices.micro(model, begin)
+            if micro is None:
+                continue
+            until = starts[i + 1] if i + 1 < len(starts) else FAR_FUTURE
+            out.append(
+                {"model_name": model, "valid_from": begin, "valid_to": until, "micro": micro}
+            )
+    return out
+
+
+def _prices(session: Session, d: Dialect) -> None:
+    day_type = "TEXT" if d.name == "sqlite" else "DATE"
+    session.execute(
+        text(
+            f"""CREATE {d.temp} TABLE ru_price (model_name VARCHAR(120) NOT NULL,
+                valid_from {day_type} NOT NULL, valid_to {day_type} NOT NULL,
+                micro BIGINT NOT NULL)"""
+        )
+    )
+    models = [m for (m,) in session.execute(text("SELECT DISTINCT model_name FROM ru_model"))]
+    rows = list(session.query(ModelPrice))
+    if not rows or not models:
+        return
+    intervals = price_intervals(PriceBook.load(session), rows, [m for m in models if m])
+    for row in intervals:
+        row["valid_from"] = d.date_param(row["valid_from"])
+        row["valid_to"] = d.date_param(row["valid_to"])
+    if intervals:
+        session.execute(
+            text(
+                "INSERT INTO ru_price (model_name, valid_from, valid_to, micro) "
+                "VALUES (:model_name, :valid_from, :valid_to, :micro)"
+            ),
+            intervals,
+        )
+
+
+def _finished_rows(session: Session, d: Dialect) -> None:
+    """ru_mm / ru_dm: the rows daily_model_metrics / daily_metrics must hold."""
+    cost = (
+        f"CASE WHEN p.micro IS NULL THEN 0 ELSE (m.total_tokens * p.micro + 500) {d.div} 1000 END"
+    )
+    session.execute(
+        text(
+            f"""CREATE {d.temp} TABLE ru_mm AS
+            SELECT m.day, m.agent_id, m.model_name, m.executions, m.total_tokens,
+                   m.total_ms AS total_execution_ms, {cost} AS cost_micro,
+                   (p.micro IS NOT NULL) AS priced, m.p95
+            FROM ru_model m LEFT JOIN ru_price p ON p.model_name = m.model_name
+                 AND m.day >= p.valid_from AND m.day < p.valid_to"""
+        )
+    )
+    p95 = "a.p95" if d.name == "postgresql" else "s.p95"
+    session.execute(
+        text(
+            f"""CREATE {d.temp} TABLE ru_dm AS
+            SELECT a.day, a.agent_id, a.executions, a.views, a.creations, a.deletions,
+                   COALESCE(s.total_tokens, 0) AS total_tokens,
+                   COALESCE(u.n, 0) AS unique_users,
+                   COALESCE(s.total_ms, 0) AS total_execution_ms,
+                   CASE WHEN a.executions > 0
+                        THEN CAST(COALESCE(s.total_ms, 0) AS {d.double}) / a.executions
+                   END AS avg_execution_ms,
+                   CAST({p95} AS {d.double}) AS p95_execution_ms,
+                   COALESCE(s.cost_micro, 0) AS cost_micro
+            FROM ru_agent a
+            LEFT JOIN (SELECT day, agent_id, SUM(total_tokens) AS total_tokens,
+                              SUM(total_execution_ms) AS total_ms,
+                              SUM(cost_micro) AS cost_micro, MIN(p95) AS p95
+                       FROM ru_mm GROUP BY day, agent_id) s
+                   ON s.day = a.day AND s.agent_id = a.agent_id
+            LEFT JOIN (SELECT day, agent_id, COUNT(*) AS n FROM ru_users
+                       GROUP BY day, agent_id) u
+                   ON u.day = a.day AND u.agent_id = a.agent_id"""
+        )
+    )
+    for table, key in (("ru_mm", "day, agent_id, model_name"), ("ru_dm", "day, agent_id")):
+        session.execute(text(f"CREATE INDEX {table}_key ON {table} ({key})"))
+    if d.name == "postgresql":
+        for table in ("ru_mm", "ru_dm", "ru_users"):
+            session.execute(text(f"ANALYZE {table}"))
+
+
+def compute(session: Session, *, start: date | None, end: date | None) -> None:
+    """Fill the temporary tables for the days in [start, end) (None: unbounded)."""
+    d = Dialect(dialect_name(session))
+    drop_temp(session)
+    where, params = _events_where(d, start, end)
+    with in_memory_grouping(session):
+        session.execute(text(_model_pass(d, where)), params)
+        for statement in _users_pass(d, where):
+            session.execute(text(statement), params)
+        session.execute(text(_agent_pass(d, where)), params)
+    _prices(session, d)
+    _finished_rows(session, d)
+
+
+def _update(
+    d: Dialect,
+    table: str,
+    source: str,
+    keys: list[tuple[str, str]],
+    sets: dict[str, str],
+    compare: dict[str, tuple[str, str]],
+) -> str:
+    """UPDATE `table` from `source` where any column differs; `sets` maps column → value SQL
+    over the source alias `s`; `compare` compares some columns in another form."""
+    changed = " OR ".join(
+        d.differs(*compare.get(c, (f"t.{c}", v))) for c, v in sets.items() if c != "updated_at"
+    )
+    join = " AND ".join(f"t.{tc} = s.{sc}" for tc, sc in keys)
+    if d.name == "mysql":
+        assign = ", ".join(f"t.{c} = {v}" for c, v in sets.items())
+        return f"UPDATE {table} t JOIN {source} s ON {join} SET {assign} WHERE {changed}"
+    assign = ", ".join(f"{c} = {v}" for c, v in sets.items())
+    # SQLite/PostgreSQL: the target cannot take an alias in SET, but can in FROM's join.
+    return f"UPDATE {table} AS t SET {assign} FROM {source} s WHERE {join} AND ({changed})"
+
+
+def _sync(
+    session: Session,
+    d: Dialect,
+    *,
+    table: str,
+    source: str,
+    keys: list[tuple[str, str]],
+    values: dict[str, str],
+    where: str,
+    params: dict,
+    compare: dict[str, tuple[str, str]] | None = None,
+) -> tuple[int, int]:
+    """Make `table`'s rows in `where` equal `source`'s: update changed, insert missing, delete
+    stale. Returns (written, deleted)."""
+    written = 0
+    if values:
+        statement = _update(d, table, source, keys, values, compare or {})
+        written += session.execute(text(statement), params).rowcount
+    match = " AND ".join(f"t.{tc} = s.{sc}" for tc, sc in keys)
+    columns = [tc for tc, _ in keys] + list(values)
+    selected = [f"s.{sc}" for _, sc in keys] + list(values.values())
+    written += session.execute(
+        text(
+            f"""INSERT INTO {table} ({", ".join(columns)})
+            SELECT {", ".join(selected)} FROM {source} s
+            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"""
+        ),
+        params,
+    ).rowcount
+    match_t = " AND ".join(f"s.{sc} = {table}.{tc}" for tc, sc in keys)
+    deleted = session.execute(
+        text(
+            f"""DELETE FROM {table} WHERE {where}
+            AND NOT EXISTS (SELECT 1 FROM {source} s WHERE {match_t})"""
+        ),
+        params,
+    ).rowcount
+    return written, deleted
+
+
+def store(session: Session, *, start: date | None, end: date | None) -> tuple[int, int]:
+    """Write the computed rows; returns (rows written, stale rows deleted) of the two metric
+    tables (daily_agent_users is kept in step but not counted)."""
+    d = Dialect(dialect_name(session))
+    where, params = _rollup_where(d, start, end)
+    now = utcnow()
+    params["now"] = now.isoformat(" ", "microseconds") if d.name == "sqlite" else now
+    money = d.money("s.cost_micro")
+    model_values = {c: f"s.{c}" for c in MODEL_COLUMNS} | {"cost_usd": money}
+    w1, d1 = _sync(
+        session,
+        d,
+        table="daily_model_metrics",
+        source="ru_mm",
+        keys=[("date", "day"), ("agent_id", "agent_id"), ("model_name", "model_name")],
+        values=model_values,
+        where=where,
+        params=params,
+        compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
+    )
+    agent_values = {c: f"s.{c}" for c in AGENT_COLUMNS} | {
+        "cost_usd": money,
+        "updated_at": ":now",
+    }
+    w2, d2 = _sync(
+        session,
+        d,
+        table="daily_metrics",
+        source="ru_dm",
+        keys=[("date", "day"), ("agent_id", "agent_id")],
+        values=agent_values,
+        where=where,
+        params=params,
+        compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
+    )
+    _sync(
+        session,
+        d,
+        table="daily_agent_users",
+        source="ru_users",
+        keys=[("date", "day"), ("agent_id", "agent_id"), ("user_id", "user_id")],
+        values={},
+        where=where,
+        params=params,
+    )
+    drop_temp(session)
+    return w1 + w2, d1 + d2

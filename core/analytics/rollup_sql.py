@@ -115,19 +115,51 @@ def _count(kind: str) -> str:
     return f"SUM(CASE WHEN event_type = '{kind}' THEN 1 ELSE 0 END)"
 
 
+def _columns(d: Dialect, spec: str) -> str:
+    """Column declarations: D = date, I = integer, B = bigint, F = double, Y = boolean,
+    Vn = varchar(n). The declared types match the stored tables' (on SQLite their affinity
+    decides whether an index serves a join: a TEXT day would not match a DATE column)."""
+    kinds = {"D": "DATE", "I": "INTEGER", "B": "BIGINT", "F": d.double, "Y": "BOOLEAN"}
+    out = []
+    for item in spec.split():
+        name, kind = item.split(":")
+        out.append(f"{name} {kinds.get(kind) or f'VARCHAR({kind[1:]})'}")
+    return ", ".join(out)
+
+
+TEMP_COLUMNS = {
+    "ru_model": "day:D agent_id:I model_name:V120 executions:B total_tokens:B total_ms:B p95:B",
+    "ru_agent": "day:D agent_id:I executions:B views:B creations:B deletions:B p95:B",
+    "ru_users": "day:D agent_id:I user_id:V255",
+    "ru_price": "model_name:V120 valid_from:D valid_to:D micro:B",
+    "ru_mm": "day:D agent_id:I model_name:V120 executions:B total_tokens:B "
+    "total_execution_ms:B cost_micro:B priced:Y p95:B",
+    "ru_dm": "day:D agent_id:I executions:B views:B creations:B deletions:B total_tokens:B "
+    "unique_users:B total_execution_ms:B avg_execution_ms:F p95_execution_ms:F cost_micro:B",
+}
+
+
+def _create(session: Session, d: Dialect, table: str, select_sql: str | None, params=None) -> None:  # noqa: ANN001
+    """CREATE a temporary table with declared types, filled by `select_sql` if given."""
+    key = ", PRIMARY KEY (day, agent_id, user_id)" if table == "ru_users" else ""
+    tail = " WITHOUT ROWID" if key and d.name == "sqlite" else ""
+    session.execute(
+        text(f"CREATE {d.temp} TABLE {table} ({_columns(d, TEMP_COLUMNS[table])}{key}){tail}")
+    )
+    if select_sql is not None:
+        names = ", ".join(item.split(":")[0] for item in TEMP_COLUMNS[table].split())
+        session.execute(text(f"INSERT INTO {table} ({names}) {select_sql}"), params or {})
+
+
 def _model_pass(d: Dialect, where: str) -> str:
     model = "COALESCE(model_name, '')"
     if d.name == "postgresql":
-        return f"""CREATE TEMPORARY TABLE ru_model AS
-            SELECT {d.day} AS day, agent_id, {model} AS model_name, COUNT(*) AS executions,
-                   SUM(tokens_used) AS total_tokens, SUM(execution_time_ms) AS total_ms,
-                   CAST(NULL AS INTEGER) AS p95
+        return f"""SELECT {d.day} AS day, agent_id, {model} AS model_name, COUNT(*),
+                   SUM(tokens_used), SUM(execution_time_ms), NULL
             FROM usage_logs WHERE event_type = 'executed' AND {where}
             GROUP BY 1, 2, 3"""
-    return f"""CREATE {d.temp} TABLE ru_model AS
-        SELECT day, agent_id, model_name, COUNT(*) AS executions,
-               SUM(tokens_used) AS total_tokens, SUM(execution_time_ms) AS total_ms,
-               MIN(CASE WHEN cd >= 0.95 THEN execution_time_ms END) AS p95
+    return f"""SELECT day, agent_id, model_name, COUNT(*), SUM(tokens_used),
+               SUM(execution_time_ms), MIN(CASE WHEN cd >= 0.95 THEN execution_time_ms END)
         FROM (SELECT {d.day} AS day, agent_id, {model} AS model_name, tokens_used,
                      execution_time_ms,
                      CUME_DIST() OVER (PARTITION BY {d.day}, agent_id
@@ -137,27 +169,18 @@ def _model_pass(d: Dialect, where: str) -> str:
 
 
 def _agent_pass(d: Dialect, where: str) -> str:
-    p95 = ""
+    p95 = ", NULL"
     if d.name == "postgresql":
         p95 = """, percentile_disc(0.95) WITHIN GROUP (ORDER BY execution_time_ms)
-                 FILTER (WHERE event_type = 'executed') AS p95"""
-    return f"""CREATE {d.temp} TABLE ru_agent AS
-        SELECT {d.day} AS day, agent_id, {_count("executed")} AS executions,
-               {_count("viewed")} AS views, {_count("created")} AS creations,
-               {_count("deleted")} AS deletions {p95}
+                 FILTER (WHERE event_type = 'executed')"""
+    return f"""SELECT {d.day} AS day, agent_id, {_count("executed")}, {_count("viewed")},
+               {_count("created")}, {_count("deleted")} {p95}
         FROM usage_logs WHERE {where} GROUP BY {d.day}, agent_id"""
 
 
-def _users_pass(d: Dialect, where: str) -> list[str]:
-    day_type = "TEXT" if d.name == "sqlite" else "DATE"
-    tail = " WITHOUT ROWID" if d.name == "sqlite" else ""
-    return [
-        f"""CREATE {d.temp} TABLE ru_users (day {day_type} NOT NULL, agent_id INTEGER NOT NULL,
-            user_id VARCHAR(255) NOT NULL, PRIMARY KEY (day, agent_id, user_id)){tail}""",
-        f"""INSERT INTO ru_users (day, agent_id, user_id)
-            SELECT DISTINCT {d.day}, agent_id, user_id FROM usage_logs
-            WHERE user_id <> '' AND {where}""",
-    ]
+def _users_pass(d: Dialect, where: str) -> str:
+    return f"""SELECT DISTINCT {d.day}, agent_id, user_id FROM usage_logs
+            WHERE user_id <> '' AND {where}"""
 
 
 def price_intervals(prices: PriceBook, rows: list[ModelPrice], models: list[str]) -> list[dict]:
@@ -178,14 +201,7 @@ def price_intervals(prices: PriceBook, rows: list[ModelPrice], models: list[str]
 
 
 def _prices(session: Session, d: Dialect) -> None:
-    day_type = "TEXT" if d.name == "sqlite" else "DATE"
-    session.execute(
-        text(
-            f"""CREATE {d.temp} TABLE ru_price (model_name VARCHAR(120) NOT NULL,
-                valid_from {day_type} NOT NULL, valid_to {day_type} NOT NULL,
-                micro BIGINT NOT NULL)"""
-        )
-    )
+    _create(session, d, "ru_price", None)
     models = [m for (m,) in session.execute(text("SELECT DISTINCT model_name FROM ru_model"))]
     rows = list(session.query(ModelPrice))
     if not rows or not models:
@@ -209,21 +225,21 @@ def _finished_rows(session: Session, d: Dialect) -> None:
     cost = (
         f"CASE WHEN p.micro IS NULL THEN 0 ELSE (m.total_tokens * p.micro + 500) {d.div} 1000 END"
     )
-    session.execute(
-        text(
-            f"""CREATE {d.temp} TABLE ru_mm AS
-            SELECT m.day, m.agent_id, m.model_name, m.executions, m.total_tokens,
-                   m.total_ms AS total_execution_ms, {cost} AS cost_micro,
-                   (p.micro IS NOT NULL) AS priced, m.p95
+    _create(
+        session,
+        d,
+        "ru_mm",
+        f"""SELECT m.day, m.agent_id, m.model_name, m.executions, m.total_tokens,
+                   m.total_ms, {cost}, (p.micro IS NOT NULL), m.p95
             FROM ru_model m LEFT JOIN ru_price p ON p.model_name = m.model_name
-                 AND m.day >= p.valid_from AND m.day < p.valid_to"""
-        )
+                 AND m.day >= p.valid_from AND m.day < p.valid_to""",
     )
     p95 = "a.p95" if d.name == "postgresql" else "s.p95"
-    session.execute(
-        text(
-            f"""CREATE {d.temp} TABLE ru_dm AS
-            SELECT a.day, a.agent_id, a.executions, a.views, a.creations, a.deletions,
+    _create(
+        session,
+        d,
+        "ru_dm",
+        f"""SELECT a.day, a.agent_id, a.executions, a.views, a.creations, a.deletions,
                    COALESCE(s.total_tokens, 0) AS total_tokens,
                    COALESCE(u.n, 0) AS unique_users,
                    COALESCE(s.total_ms, 0) AS total_execution_ms,
@@ -240,8 +256,7 @@ def _finished_rows(session: Session, d: Dialect) -> None:
                    ON s.day = a.day AND s.agent_id = a.agent_id
             LEFT JOIN (SELECT day, agent_id, COUNT(*) AS n FROM ru_users
                        GROUP BY day, agent_id) u
-                   ON u.day = a.day AND u.agent_id = a.agent_id"""
-        )
+                   ON u.day = a.day AND u.agent_id = a.agent_id""",
     )
     for table, key in (("ru_mm", "day, agent_id, model_name"), ("ru_dm", "day, agent_id")):
         session.execute(text(f"CREATE INDEX {table}_key ON {table} ({key})"))
@@ -256,10 +271,9 @@ def compute(session: Session, *, start: date | None, end: date | None) -> None:
     drop_temp(session)
     where, params = _events_where(d, start, end)
     with in_memory_grouping(session):
-        session.execute(text(_model_pass(d, where)), params)
-        for statement in _users_pass(d, where):
-            session.execute(text(statement), params)
-        session.execute(text(_agent_pass(d, where)), params)
+        _create(session, d, "ru_model", _model_pass(d, where), params)
+        _create(session, d, "ru_users", _users_pass(d, where), params)
+        _create(session, d, "ru_agent", _agent_pass(d, where), params)
     _prices(session, d)
     _finished_rows(session, d)
 

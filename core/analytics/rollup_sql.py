@@ -130,7 +130,7 @@ def _columns(d: Dialect, spec: str) -> str:
 TEMP_COLUMNS = {
     "ru_model": "day:D agent_id:I model_name:V120 executions:B total_tokens:B total_ms:B p95:B",
     "ru_agent": "day:D agent_id:I executions:B views:B creations:B deletions:B p95:B",
-    "ru_users": "day:D agent_id:I user_id:V255",
+    "ru_users": "day:D agent_id:I user_id:V255 executions:B views:B creations:B deletions:B",
     "ru_price": "model_name:V120 valid_from:D valid_to:D micro:B",
     "ru_mm": "day:D agent_id:I model_name:V120 executions:B total_tokens:B "
     "total_execution_ms:B cost_micro:B priced:Y p95:B",
@@ -179,8 +179,17 @@ def _agent_pass(d: Dialect, where: str) -> str:
 
 
 def _users_pass(d: Dialect, where: str) -> str:
-    return f"""SELECT DISTINCT {d.day}, agent_id, user_id FROM usage_logs
-            WHERE user_id <> '' AND {where}"""
+    """Event counts per (day, agent, user), the anonymous '' user included: the distinct
+    users and (on SQLite/MariaDB) the per-agent counts in one sort."""
+    return f"""SELECT {d.day}, agent_id, user_id, {_count("executed")}, {_count("viewed")},
+               {_count("created")}, {_count("deleted")}
+        FROM usage_logs WHERE {where} GROUP BY {d.day}, agent_id, user_id"""
+
+
+def _agent_from_users() -> str:
+    return """SELECT day, agent_id, SUM(executions), SUM(views), SUM(creations),
+               SUM(deletions), NULL
+        FROM ru_users GROUP BY day, agent_id"""
 
 
 def price_intervals(prices: PriceBook, rows: list[ModelPrice], models: list[str]) -> list[dict]:
@@ -255,7 +264,7 @@ def _finished_rows(session: Session, d: Dialect) -> None:
                        FROM ru_mm GROUP BY day, agent_id) s
                    ON s.day = a.day AND s.agent_id = a.agent_id
             LEFT JOIN (SELECT day, agent_id, COUNT(*) AS n FROM ru_users
-                       GROUP BY day, agent_id) u
+                       WHERE user_id <> '' GROUP BY day, agent_id) u
                    ON u.day = a.day AND u.agent_id = a.agent_id""",
     )
     for table, key in (("ru_mm", "day, agent_id, model_name"), ("ru_dm", "day, agent_id")):
@@ -273,7 +282,10 @@ def compute(session: Session, *, start: date | None, end: date | None) -> None:
     with in_memory_grouping(session):
         _create(session, d, "ru_model", _model_pass(d, where), params)
         _create(session, d, "ru_users", _users_pass(d, where), params)
-        _create(session, d, "ru_agent", _agent_pass(d, where), params)
+        if d.name == "postgresql":  # p95 by percentile_disc beside the counts (hashed groups)
+            _create(session, d, "ru_agent", _agent_pass(d, where), params)
+        else:
+            _create(session, d, "ru_agent", _agent_from_users())
     _prices(session, d)
     _finished_rows(session, d)
 
@@ -340,6 +352,44 @@ def _sync(
     return written, deleted
 
 
+def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
+    """daily_agent_users := ru_users' identified users for the range, touching only what
+    changed: insert the missing triples; then a day whose row count equals the computed one
+    holds exactly the computed set, so stale rows are looked for only on the other days."""
+    session.execute(
+        text(
+            """INSERT INTO daily_agent_users (date, agent_id, user_id)
+            SELECT s.day, s.agent_id, s.user_id FROM ru_users s
+            WHERE s.user_id <> '' AND NOT EXISTS (
+                SELECT 1 FROM daily_agent_users t
+                WHERE t.date = s.day AND t.agent_id = s.agent_id AND t.user_id = s.user_id)"""
+        )
+    )
+    stored = dict(
+        session.execute(
+            text(f"SELECT date, COUNT(*) FROM daily_agent_users WHERE {where} GROUP BY date"),
+            params,
+        ).all()
+    )
+    computed = dict(
+        session.execute(
+            text("SELECT day, COUNT(*) FROM ru_users WHERE user_id <> '' GROUP BY day")
+        ).all()
+    )
+    for day, count in stored.items():
+        if computed.get(day) == count:
+            continue
+        session.execute(
+            text(
+                """DELETE FROM daily_agent_users WHERE date = :day AND NOT EXISTS (
+                    SELECT 1 FROM ru_users s WHERE s.day = daily_agent_users.date
+                    AND s.agent_id = daily_agent_users.agent_id
+                    AND s.user_id = daily_agent_users.user_id)"""
+            ),
+            {"day": day},
+        )
+
+
 def store(session: Session, *, start: date | None, end: date | None) -> tuple[int, int]:
     """Write the computed rows; returns (rows written, stale rows deleted) of the two metric
     tables (daily_agent_users is kept in step but not counted)."""
@@ -375,15 +425,6 @@ def store(session: Session, *, start: date | None, end: date | None) -> tuple[in
         params=params,
         compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
     )
-    _sync(
-        session,
-        d,
-        table="daily_agent_users",
-        source="ru_users",
-        keys=[("date", "day"), ("agent_id", "agent_id"), ("user_id", "user_id")],
-        values={},
-        where=where,
-        params=params,
-    )
+    _sync_users(session, d, where, params)
     drop_temp(session)
     return w1 + w2, d1 + d2

@@ -38,7 +38,15 @@ def _period(
     rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}
     figures |= range_totals(rows, model_name)
-    figures |= raw_stats(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
+    figures |= raw_stats(
+        session,
+        start=start,
+        end=end,
+        agent_id=agent_id,
+        model_name=model_name,
+        live=live,
+        executions=figures["executions"],
+    )
     figures["unpriced_models"] = sorted(
         {r["model_name"] for r in rows.models if not r["priced"] and r["model_name"]}
         & ({model_name} if model_name else {r["model_name"] for r in rows.models})
@@ -126,7 +134,15 @@ def daily_metrics(session: Session, *, day: date, agent_id: int | None = None) -
         figures["unique_users"] = 0
         figures["p95_execution_ms"] = None
     else:  # across agents: a user of two agents counts once
-        figures |= raw_stats(session, start=day, end=day, agent_id=None, model_name=None)
+        figures |= raw_stats(
+            session,
+            start=day,
+            end=day,
+            agent_id=None,
+            model_name=None,
+            live={day} if live else set(),
+            executions=figures["executions"],
+        )
     return {
         "date": day.isoformat(),
         "agent_id": agent_id,

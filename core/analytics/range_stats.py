@@ -100,10 +100,11 @@ def unique_users_by_agent(
     end: date,
     live: set[date],
     today: date,
+    agent_id: int | None = None,
     model_name: str | None = None,
 ) -> dict[int, int]:
     """{agent id: distinct users over start..end}, in one statement."""
-    parts = _user_sets(start, end, live, today, None, model_name, ["agent_id", "user_id"])
+    parts = _user_sets(start, end, live, today, agent_id, model_name, ["agent_id", "user_id"])
     if not parts:
         return {}
     pairs = (union(*parts) if len(parts) > 1 else parts[0].distinct()).subquery()
@@ -136,10 +137,15 @@ def p95(
 
 
 def p95_by_agent(
-    session: Session, *, start: date, end: date, model_name: str | None = None
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    agent_id: int | None = None,
+    model_name: str | None = None,
 ) -> dict[int, float]:
     """{agent id: nearest-rank p95 over start..end} in one pass over the executions."""
-    filters = [*_event_filters(start, end, None, model_name), U.event_type == "executed"]
+    filters = [*_event_filters(start, end, agent_id, model_name), U.event_type == "executed"]
     if dialect_name(session) == "postgresql":
         value = func.percentile_disc(literal_column("0.95")).within_group(U.execution_time_ms)
         query = select(U.agent_id, value).where(*filters).group_by(U.agent_id)

@@ -64,12 +64,19 @@ def live_days(session: Session, start: date, end: date) -> set[date]:
     return live
 
 
-def live_rows(session: Session, live: set[date], agent_id: int | None) -> DailyRows:
+def live_rows(
+    session: Session, live: set[date], agent_id: int | None, *, with_p95: bool = True
+) -> DailyRows:
     rows = DailyRows()
     prices = PriceBook.load(session) if live else None
     for run_start, run_end in day_runs(sorted(live)):
         computed = compute_daily(
-            session, start=run_start, end=run_end, agent_id=agent_id, prices=prices
+            session,
+            start=run_start,
+            end=run_end,
+            agent_id=agent_id,
+            prices=prices,
+            with_p95=with_p95,
         )
         rows.agents.extend(computed.agents)
         rows.models.extend(computed.models)

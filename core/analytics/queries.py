@@ -33,7 +33,7 @@ def _period(
 ) -> dict[str, Any]:
     live = live_days(session, start, end)
     rows = stored_totals(session, start=start, end=end, live=live, agent_id=agent_id)
-    computed = live_rows(session, live, agent_id)
+    computed = live_rows(session, live, agent_id, with_p95=False)  # range p95 comes below
     rows.agents.extend(computed.agents)
     rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}

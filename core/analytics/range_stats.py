@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, literal_column, select, union
+from sqlalchemy import func, literal_column, select, union, union_all
 from sqlalchemy.orm import Session
 
 from core.analytics.compute import U, range_filter
@@ -89,8 +89,14 @@ def unique_users(
     parts = _user_sets(start, end, live, today, agent_id, model_name, ["user_id"])
     if not parts:
         return 0
-    users = (union(*parts) if len(parts) > 1 else parts[0].distinct()).subquery()
-    return int(session.scalar(select(func.count()).select_from(users)) or 0)
+    if len(parts) == 1:
+        users = parts[0].distinct().subquery()
+        return int(session.scalar(select(func.count()).select_from(users)) or 0)
+    users = union_all(*parts).subquery()
+    if dialect_name(session) == "postgresql":  # PostgreSQL sorts for COUNT(DISTINCT)
+        hashed = select(users.c.user_id).distinct().subquery()
+        return int(session.scalar(select(func.count()).select_from(hashed)) or 0)
+    return int(session.scalar(select(func.count(users.c.user_id.distinct()))) or 0)
 
 
 def unique_users_by_agent(

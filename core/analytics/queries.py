@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.analytics.closed_day import closed_day_figures, is_queued
 from core.analytics.figures import (
     check_range,
     live_days,
@@ -24,6 +25,7 @@ from core.analytics.figures import (
     range_totals,
     raw_stats,
     stored_totals,
+    today_utc,
 )
 from core.models import DailyMetric
 
@@ -108,7 +110,9 @@ def daily_metrics(session: Session, *, day: date, agent_id: int | None = None) -
     `total_tokens`, `unique_users`, `avg_execution_ms`, `p95_execution_ms`, `cost_usd` (str),
     `unpriced_models`, `source` ("rollup" or "live").
     """
-    live = bool(live_days(session, day, day))
+    live = day >= today_utc() or is_queued(session, day)
+    if not live:
+        return closed_day_figures(session, day=day, agent_id=agent_id)
     if live:
         rows = live_rows(session, {day}, agent_id)
         agent_row = rows.agents[0] if agent_id is not None and rows.agents else None

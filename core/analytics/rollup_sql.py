@@ -21,8 +21,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.analytics import range_stats
 from core.analytics.prices import PriceBook
-from core.analytics.sql import dialect_name, in_memory_grouping
+from core.analytics.sql import as_date, dialect_name, in_memory_grouping
 from core.models import ModelPrice, utcnow
 
 TEMP_TABLES = ("ru_model", "ru_users", "ru_agent", "ru_price", "ru_mm", "ru_dm")
@@ -390,6 +391,38 @@ def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
         )
 
 
+def _day_totals(session: Session, d: Dialect, where: str, params: dict) -> None:
+    """daily_totals for the range: distinct users of each day from ru_users, and the p95 of
+    each day's executions (a top-5 % sort of one day's rows through the covering index)."""
+    users = dict(
+        session.execute(
+            text(
+                "SELECT day, COUNT(DISTINCT user_id) FROM ru_users WHERE user_id <> '' GROUP BY day"
+            )
+        ).all()
+    )
+    executions = dict(
+        session.execute(text("SELECT day, SUM(executions) FROM ru_agent GROUP BY day")).all()
+    )
+    rows = []
+    for day in sorted(set(users) | set(executions)):
+        n = int(executions.get(day) or 0)
+        p95 = None
+        if n:
+            start = as_date(day)
+            p95 = range_stats.p95(session, start=start, end=start, executions=n)
+        rows.append({"day": day, "users": int(users.get(day) or 0), "p95": p95})
+    session.execute(text(f"DELETE FROM daily_totals WHERE {where}"), params)
+    if rows:
+        session.execute(
+            text(
+                "INSERT INTO daily_totals (date, unique_users, p95_execution_ms) "
+                "VALUES (:day, :users, :p95)"
+            ),
+            rows,
+        )
+
+
 def store(session: Session, *, start: date | None, end: date | None) -> tuple[int, int]:
     """Write the computed rows; returns (rows written, stale rows deleted) of the two metric
     tables (daily_agent_users is kept in step but not counted)."""
@@ -426,5 +459,6 @@ def store(session: Session, *, start: date | None, end: date | None) -> tuple[in
         compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
     )
     _sync_users(session, d, where, params)
+    _day_totals(session, d, where, params)
     drop_temp(session)
     return w1 + w2, d1 + d2

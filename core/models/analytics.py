@@ -109,6 +109,17 @@ class DailyAgentUser(Base):
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
 
 
+class DailyTotal(Base):
+    """Per UTC day across all agents: the figures a sum of agent rows cannot give (a user of
+    two agents counts once; p95 of all the day's executions). Filled by the rollup."""
+
+    __tablename__ = "daily_totals"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    unique_users: Mapped[int] = mapped_column(Integer, default=0)
+    p95_execution_ms: Mapped[float | None] = mapped_column(Double)
+
+
 class RollupQueue(Base):
     """Dates with events not yet rolled up; `version` grows with every batch that touches one."""
 

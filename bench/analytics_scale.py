@@ -363,7 +363,7 @@ def run_one(backend: str, url: str, n: int, http_events: int, reuse: bool = Fals
         "events": n,
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "log_events_per_s": round(stored / ingest_seconds) if stored else None,
-        "http_events": h,
+        "http_events": h if stored else None,
         "http_events_per_s": round(http_rate) if http_rate else None,
         "floor_group_by_s": round(floor, 3),
         "floor_with_p95_s": round(floor_p95, 3),

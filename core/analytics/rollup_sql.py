@@ -142,7 +142,10 @@ TEMP_COLUMNS = {
 
 def _create(session: Session, d: Dialect, table: str, select_sql: str | None, params=None) -> None:  # noqa: ANN001
     """CREATE a temporary table with declared types, filled by `select_sql` if given."""
-    key = ", PRIMARY KEY (day, agent_id, user_id)" if table == "ru_users" else ""
+    # SQLite/MariaDB: rows arrive sorted, the key serves the anti-joins. PostgreSQL hashes
+    # them instead (a text key under a linguistic collation costs ~30 s at 1M rows).
+    keyed = table == "ru_users" and d.name != "postgresql"
+    key = ", PRIMARY KEY (day, agent_id, user_id)" if keyed else ""
     tail = " WITHOUT ROWID" if key and d.name == "sqlite" else ""
     session.execute(
         text(f"CREATE {d.temp} TABLE {table} ({_columns(d, TEMP_COLUMNS[table])}{key}){tail}")
@@ -357,6 +360,10 @@ def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
     """daily_agent_users := ru_users' identified users for the range, touching only what
     changed: insert the missing triples; then a day whose row count equals the computed one
     holds exactly the computed set, so stale rows are looked for only on the other days."""
+    postgres = d.name == "postgresql"
+    if postgres:  # a hash anti-join: 3x faster than sorting 1M text keys for a merge join
+        session.execute(text("SET LOCAL enable_mergejoin = off"))
+        session.execute(text("SET LOCAL enable_nestloop = off"))
     session.execute(
         text(
             """INSERT INTO daily_agent_users (date, agent_id, user_id)
@@ -366,6 +373,9 @@ def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
                 WHERE t.date = s.day AND t.agent_id = s.agent_id AND t.user_id = s.user_id)"""
         )
     )
+    if postgres:
+        session.execute(text("SET LOCAL enable_mergejoin = on"))
+        session.execute(text("SET LOCAL enable_nestloop = on"))
     stored = dict(
         session.execute(
             text(f"SELECT date, COUNT(*) FROM daily_agent_users WHERE {where} GROUP BY date"),
@@ -397,7 +407,8 @@ def _day_totals(session: Session, d: Dialect, where: str, params: dict) -> None:
     users = dict(
         session.execute(
             text(
-                "SELECT day, COUNT(DISTINCT user_id) FROM ru_users WHERE user_id <> '' GROUP BY day"
+                "SELECT day, COUNT(*) FROM (SELECT DISTINCT day, user_id FROM ru_users "
+                "WHERE user_id <> '') day_users GROUP BY day"
             )
         ).all()
     )
@@ -458,7 +469,8 @@ def store(session: Session, *, start: date | None, end: date | None) -> tuple[in
         params=params,
         compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
     )
-    _sync_users(session, d, where, params)
-    _day_totals(session, d, where, params)
+    with in_memory_grouping(session):
+        _sync_users(session, d, where, params)
+        _day_totals(session, d, where, params)
     drop_temp(session)
     return w1 + w2, d1 + d2

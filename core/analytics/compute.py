@@ -145,9 +145,10 @@ def compute_daily(
     end: date | None,
     agent_id: int | None = None,
     prices: PriceBook | None = None,
+    with_p95: bool = True,
 ) -> DailyRows:
     """Per (day, agent) and per (day, agent, model) figures for days in [start, end)
-    (None: unbounded)."""
+    (None: unbounded); `with_p95=False` skips the p95 pass (p95 left None)."""
     prices = prices or PriceBook.load(session)
     days: dict[Any, date] = {}  # the backend's day value → date, converted once per day
     models: list[dict[str, Any]] = []
@@ -181,7 +182,7 @@ def compute_daily(
         )
     postgres = dialect_name(session) == "postgresql"
     p95s: dict[tuple[Any, int], Any] = {}
-    if not postgres:
+    if not postgres and with_p95:
         p95s = dict(
             ((d, a), v)
             for d, a, v in session.execute(_p95_statement(session, start, end, agent_id)).all()

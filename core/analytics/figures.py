@@ -10,13 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core.analytics import range_stats
 from core.analytics.compute import DailyRows, U, compute_daily, range_filter
 from core.analytics.prices import PriceBook
 from core.analytics.rollup import AGENT_FIELDS, MODEL_FIELDS, pending_days
-from core.analytics.sql import as_date, dialect_name
+from core.analytics.sql import as_date
 from core.errors import ValidationError
 from core.models import DailyMetric, DailyModelMetric, UsageLog
 
@@ -63,12 +64,19 @@ def live_days(session: Session, start: date, end: date) -> set[date]:
     return live
 
 
-def live_rows(session: Session, live: set[date], agent_id: int | None) -> DailyRows:
+def live_rows(
+    session: Session, live: set[date], agent_id: int | None, *, with_p95: bool = True
+) -> DailyRows:
     rows = DailyRows()
     prices = PriceBook.load(session) if live else None
     for run_start, run_end in day_runs(sorted(live)):
         computed = compute_daily(
-            session, start=run_start, end=run_end, agent_id=agent_id, prices=prices
+            session,
+            start=run_start,
+            end=run_end,
+            agent_id=agent_id,
+            prices=prices,
+            with_p95=with_p95,
         )
         rows.agents.extend(computed.agents)
         rows.models.extend(computed.models)
@@ -148,45 +156,42 @@ def raw_stats(
     end: date,
     agent_id: int | None,
     model_name: str | None,
+    live: set[date] | None = None,
+    executions: int | None = None,
 ) -> dict[str, Any]:
-    """Unique users and exact p95 over the whole range, from usage_logs."""
-    filters = range_filter(start, end + timedelta(days=1), agent_id)
-    executed = U.event_type == "executed"
-    if model_name is not None:
-        filters += [executed, U.model_name == model_name]
-    if dialect_name(session) == "postgresql":
-        # PostgreSQL sorts for COUNT(DISTINCT); a DISTINCT subquery is hashed (much faster).
-        users = select(U.user_id).where(*filters, U.user_id != "").distinct().subquery()
-        uniques = session.scalar(select(func.count()).select_from(users))
-        executions = session.scalar(
-            select(func.count()).where(*filters, executed).select_from(UsageLog.__table__)
-        )
-    else:
-        uniques, executions = session.execute(
-            select(
-                func.count(func.nullif(U.user_id, "").distinct()),
-                func.coalesce(func.sum(case((executed, 1), else_=0)), 0),
-            ).where(*filters)
-        ).one()
-    return {
-        "unique_users": int(uniques or 0),
-        "p95_execution_ms": _p95(session, filters=filters, n=int(executions or 0)),
-    }
-
-
-def _p95(session: Session, *, filters: list, n: int) -> float | None:
-    if n == 0:
-        return None
-    rank = -(-95 * n // 100)  # ⌈0.95·n⌉, ascending
-    # The same row counted from the top: the sort only keeps the top 5 %.
-    value = session.scalar(
-        select(U.execution_time_ms)
-        .where(*filters, U.event_type == "executed")
-        .order_by(U.execution_time_ms.desc())
-        .limit(1)
-        .offset(n - rank)
+    """Unique users (closed days from daily_agent_users, live days from the events) and the
+    exact p95 over the range (from the events; `executions` is their count if known)."""
+    if live is None:
+        live = live_days(session, start, end)
+    uniques = range_stats.unique_users(
+        session,
+        start=start,
+        end=end,
+        live=live,
+        today=today_utc(),
+        agent_id=agent_id,
+        model_name=model_name,
     )
-    return float(value) if value is not None else None
+    if executions is None:
+        filters = range_filter(start, end + timedelta(days=1), agent_id)
+        filters.append(U.event_type == "executed")
+        if model_name is not None:
+            filters.append(U.model_name == model_name)
+        executions = int(
+            session.scalar(select(func.count()).select_from(UsageLog.__table__).where(*filters))
+            or 0
+        )
+    return {
+        "unique_users": uniques,
+        "p95_execution_ms": range_stats.p95(
+            session,
+            start=start,
+            end=end,
+            executions=executions,
+            agent_id=agent_id,
+            model_name=model_name,
+        ),
+    }
 
 
 def range_totals(rows: DailyRows, model_name: str | None) -> dict[str, Any]:

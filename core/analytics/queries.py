@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.analytics.closed_day import closed_day_figures, is_queued
 from core.analytics.figures import (
     check_range,
     live_days,
@@ -24,6 +25,7 @@ from core.analytics.figures import (
     range_totals,
     raw_stats,
     stored_totals,
+    today_utc,
 )
 from core.models import DailyMetric
 
@@ -33,12 +35,20 @@ def _period(
 ) -> dict[str, Any]:
     live = live_days(session, start, end)
     rows = stored_totals(session, start=start, end=end, live=live, agent_id=agent_id)
-    computed = live_rows(session, live, agent_id)
+    computed = live_rows(session, live, agent_id, with_p95=False)  # range p95 comes below
     rows.agents.extend(computed.agents)
     rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}
     figures |= range_totals(rows, model_name)
-    figures |= raw_stats(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
+    figures |= raw_stats(
+        session,
+        start=start,
+        end=end,
+        agent_id=agent_id,
+        model_name=model_name,
+        live=live,
+        executions=figures["executions"],
+    )
     figures["unpriced_models"] = sorted(
         {r["model_name"] for r in rows.models if not r["priced"] and r["model_name"]}
         & ({model_name} if model_name else {r["model_name"] for r in rows.models})
@@ -100,7 +110,9 @@ def daily_metrics(session: Session, *, day: date, agent_id: int | None = None) -
     `total_tokens`, `unique_users`, `avg_execution_ms`, `p95_execution_ms`, `cost_usd` (str),
     `unpriced_models`, `source` ("rollup" or "live").
     """
-    live = bool(live_days(session, day, day))
+    live = day >= today_utc() or is_queued(session, day)
+    if not live:
+        return closed_day_figures(session, day=day, agent_id=agent_id)
     if live:
         rows = live_rows(session, {day}, agent_id)
         agent_row = rows.agents[0] if agent_id is not None and rows.agents else None
@@ -126,7 +138,15 @@ def daily_metrics(session: Session, *, day: date, agent_id: int | None = None) -
         figures["unique_users"] = 0
         figures["p95_execution_ms"] = None
     else:  # across agents: a user of two agents counts once
-        figures |= raw_stats(session, start=day, end=day, agent_id=None, model_name=None)
+        figures |= raw_stats(
+            session,
+            start=day,
+            end=day,
+            agent_id=None,
+            model_name=None,
+            live={day} if live else set(),
+            executions=figures["executions"],
+        )
     return {
         "date": day.isoformat(),
         "agent_id": agent_id,

@@ -1,4 +1,5 @@
-"""Daily rollups: compute in SQL, upsert into daily_metrics / daily_model_metrics.
+"""Daily rollups: computed in SQL (rollup_sql), stored in daily_metrics /
+daily_model_metrics / daily_agent_users.
 
 Idempotent: re-running for the same days writes the same rows (unchanged rows are not
 touched at all). Every ingest batch bumps its days' version in analytics_rollup_queue; a rollup
@@ -16,9 +17,10 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import DailyRows, compute_daily, day_start
+from core.analytics import rollup_sql
+from core.analytics.compute import day_start
 from core.analytics.prices import MICRO, PriceBook, cost_of
-from core.analytics.sql import as_date, upsert
+from core.analytics.sql import as_date
 from core.models import DailyMetric, DailyModelMetric, RollupQueue, UsageLog, utcnow
 
 AGENT_FIELDS = [
@@ -52,70 +54,6 @@ def _same(a: Any, b: Any) -> bool:
     return a == b
 
 
-def _key(names: list[str], values: Any) -> tuple:
-    day = values[0]  # the date always comes first
-    return (day if type(day) is date else as_date(day), *values[1:])
-
-
-def _sync(
-    session: Session,
-    model: type,
-    rows: list[dict[str, Any]],
-    *,
-    key: list[str],
-    fields: list[str],
-    start: date | None,
-    end: date | None,
-) -> tuple[int, int]:
-    """Make `model`'s rows for [start, end) equal `rows`: upsert changed ones, delete the rest."""
-    table = model.__table__
-    columns = [table.c.id, *(table.c[k] for k in key), *(table.c[f] for f in fields)]
-    query = select(*columns)
-    if start is not None:
-        query = query.where(table.c.date >= start)
-    if end is not None:
-        query = query.where(table.c.date < end)
-    existing = {_key(key, r[1 : 1 + len(key)]): r for r in session.execute(query).all()}
-    changed = []
-    stamp = {"updated_at": utcnow()} if "updated_at" in table.c else None
-    width = 1 + len(key)
-    for row in rows:
-        old = existing.pop(tuple(row[k] for k in key), None)
-        # Same computation, same types on every backend: plain tuple equality is exact.
-        if old is None or tuple(old[width:]) != tuple(row[f] for f in fields):
-            changed.append(row | stamp if stamp else row)
-    update_columns = fields + (["updated_at"] if "updated_at" in table.c else [])
-    upsert(session, table, changed, keys=key, update=update_columns)
-    stale = [r[0] for r in existing.values()]
-    for i in range(0, len(stale), 1000):
-        session.execute(delete(table).where(table.c.id.in_(stale[i : i + 1000])))
-    return len(changed), len(stale)
-
-
-def _store(
-    session: Session, rows: DailyRows, *, start: date | None, end: date | None
-) -> tuple[int, int]:
-    w1, d1 = _sync(
-        session,
-        DailyMetric,
-        rows.agents,
-        key=["date", "agent_id"],
-        fields=AGENT_FIELDS,
-        start=start,
-        end=end,
-    )
-    w2, d2 = _sync(
-        session,
-        DailyModelMetric,
-        rows.models,
-        key=["date", "agent_id", "model_name"],
-        fields=MODEL_FIELDS,
-        start=start,
-        end=end,
-    )
-    return w1 + w2, d1 + d2
-
-
 def _queue_snapshot(session: Session, start: date | None, end: date | None) -> dict[date, int]:
     query = select(RollupQueue.date, RollupQueue.version)
     if start is not None:
@@ -138,38 +76,37 @@ def _dequeue(session: Session, snapshot: dict[date, int]) -> None:
 
 @dataclass
 class Computed:
-    """Rollup rows computed for [start, end) (None: every day) and the queue versions seen."""
+    """A rollup of [start, end) (None: every day) computed into the connection's temporary
+    tables (rollup_sql), and the queue versions seen before computing."""
 
     start: date | None
     end: date | None
     days: int
     snapshot: dict[date, int]
-    rows: DailyRows
 
 
 def compute_range(session: Session, *, start: date, end: date) -> Computed:
     """Read side of a rollup of [start, end): queue versions first, then the figures."""
     snapshot = _queue_snapshot(session, start, end)
-    rows = compute_daily(session, start=start, end=end)
-    return Computed(start, end, max(0, (end - start).days), snapshot, rows)
+    rollup_sql.compute(session, start=start, end=end)
+    return Computed(start, end, max(0, (end - start).days), snapshot)
 
 
 def compute_all(session: Session) -> Computed:
-    """Read side of a rollup of every day with events."""
+    """Read side of a rollup of every day with events (a full scan, never a range scan)."""
     snapshot = _queue_snapshot(session, None, None)
     first, last = session.execute(
         select(func.min(UsageLog.created_at), func.max(UsageLog.created_at))
     ).one()
-    if first is None:
-        return Computed(None, None, 0, snapshot, DailyRows())
-    start, end = first.date(), last.date() + timedelta(days=1)
-    rows = compute_daily(session, start=None, end=None)  # every row: no range scan
-    return Computed(None, None, (end - start).days, snapshot, rows)
+    rollup_sql.compute(session, start=None, end=None)
+    days = 0 if first is None else (last.date() - first.date()).days + 1
+    return Computed(None, None, days, snapshot)
 
 
 def store_computed(session: Session, computed: Computed) -> RollupResult:
-    """Write side: upsert changed rows, delete stale ones, dequeue days nobody touched since."""
-    written, deleted = _store(session, computed.rows, start=computed.start, end=computed.end)
+    """Write side, on the computing connection: update changed rows, insert missing ones,
+    delete stale ones, dequeue days nobody touched since."""
+    written, deleted = rollup_sql.store(session, start=computed.start, end=computed.end)
     _dequeue(session, computed.snapshot)
     return RollupResult(computed.days, written, deleted)
 

@@ -1,10 +1,14 @@
-"""Rollups as the CLI, the HTTP endpoint and the jobs run them: computed in a read
-transaction, then stored in a short write transaction — on SQLite (one writer at a time)
-ingest never waits for the computation, only for the few upserts."""
+"""Rollups as the CLI, the HTTP endpoint and the jobs run them: computed into temporary
+tables in a read transaction, then stored in a short write transaction on the same
+connection — on SQLite (one writer at a time) ingest never waits for the computation, only
+for the few UPDATE/INSERT/DELETE statements that copy the finished rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy.orm import Session
 
 from core.analytics.partitions import retained_since
 from core.analytics.rollup import (
@@ -15,7 +19,7 @@ from core.analytics.rollup import (
     pending_runs,
     store_computed,
 )
-from core.db import session_scope
+from core.db import get_engine, session_scope
 from core.errors import ValidationError
 
 
@@ -23,9 +27,15 @@ def _total(a: RollupResult, b: RollupResult) -> RollupResult:
     return RollupResult(a.days + b.days, a.written + b.written, a.deleted + b.deleted)
 
 
-def _store(computed: Computed, url: str | None) -> RollupResult:
-    with session_scope(url, write=True) as session:
-        return store_computed(session, computed)
+def _compute_then_store(url: str | None, compute: Callable[[Session], Computed]) -> RollupResult:
+    """Both phases on one connection (the temporary tables live there)."""
+    with get_engine(url).connect() as connection:
+        with Session(bind=connection) as session, session.begin():
+            computed = compute(session)
+        if connection.dialect.name == "sqlite":
+            connection.execution_options(sqlite_immediate=True)  # see core.db: BEGIN IMMEDIATE
+        with Session(bind=connection) as session, session.begin():
+            return store_computed(session, computed)
 
 
 def roll_up(
@@ -38,10 +48,8 @@ def roll_up(
     """
     with session_scope(url) as session:
         cutoff = retained_since(session)
-        if all_days and cutoff is None:
-            computed = compute_all(session)
     if all_days and cutoff is None:
-        return _store(computed, url)
+        return _compute_then_store(url, compute_all)
     if day is not None:
         if cutoff is not None and day < cutoff:
             raise ValidationError(
@@ -59,7 +67,8 @@ def roll_up(
             runs = [(max(start, cutoff), end) for start, end in runs if end > cutoff]
     total = RollupResult(0, 0, 0)
     for start, end in runs:
-        with session_scope(url) as session:
-            computed = compute_range(session, start=start, end=end)
-        total = _total(total, _store(computed, url))
+        result = _compute_then_store(
+            url, lambda s, a=start, b=end: compute_range(s, start=a, end=b)
+        )
+        total = _total(total, result)
     return total

@@ -17,7 +17,12 @@ from sqlalchemy.sql import ColumnElement
 @contextmanager
 def in_memory_grouping(session: Session) -> Iterator[None]:
     """MariaDB: let a GROUP BY with ~100k groups keep its temporary table in memory (the 16 MiB
-    default spills it to disk, 3× slower); the session's previous limits are restored."""
+    default spills it to disk, 3× slower); the session's previous limits are restored.
+    PostgreSQL: the same for hash aggregates and sorts (work_mem, for this transaction)."""
+    if dialect_name(session) == "postgresql":
+        session.connection().exec_driver_sql("SET LOCAL work_mem = '256MB'")
+        yield
+        return
     if dialect_name(session) != "mysql":
         yield
         return

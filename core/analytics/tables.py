@@ -15,10 +15,11 @@ from core.analytics.figures import (
     ZERO,
     check_range,
     daily_rows,
+    live_days,
     range_totals,
-    raw_stats,
     today_utc,
 )
+from core.analytics.range_stats import p95_by_agent, unique_users_by_agent
 from core.models import Agent, DailyModelMetric
 
 
@@ -142,12 +143,23 @@ def agent_table(
     for r in rows.models:
         per_agent[r["agent_id"]].models.append(r)
     names = _agent_names(session, set(per_agent))
+    # Unique users and p95 of every agent over the range: one statement each.
+    users = unique_users_by_agent(
+        session,
+        start=start,
+        end=end,
+        live=live_days(session, start, end),
+        today=today_utc(),
+        agent_id=agent_id,
+        model_name=model_name,
+    )
+    p95s = p95_by_agent(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
     out = []
     for aid, agent_rows in per_agent.items():
         totals = range_totals(agent_rows, model_name)
         if model_name is not None and not totals["executions"]:
             continue
-        stats = raw_stats(session, start=start, end=end, agent_id=aid, model_name=model_name)
+        stats = {"unique_users": users.get(aid, 0), "p95_execution_ms": p95s.get(aid)}
         out.append(
             {
                 "agent_id": aid,

@@ -12,8 +12,10 @@ from core.models.agents import (
 )
 from core.models.analytics import (
     EVENT_TYPES,
+    DailyAgentUser,
     DailyMetric,
     DailyModelMetric,
+    DailyTotal,
     ModelPrice,
     RollupQueue,
     UsageLog,
@@ -43,7 +45,9 @@ __all__ = [
     "Comment",
     "DashboardSession",
     "DailyMetric",
+    "DailyAgentUser",
     "DailyModelMetric",
+    "DailyTotal",
     "DomainEvent",
     "InboxMark",
     "JiraIssueState",

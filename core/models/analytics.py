@@ -96,6 +96,30 @@ class DailyModelMetric(Base):
     )
 
 
+class DailyAgentUser(Base):
+    """Who used an agent on a day: one row per (UTC date, agent, non-empty user), filled by the
+    rollup. Exact unique users over any range of closed days without reading the events."""
+
+    __tablename__ = "daily_agent_users"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(
+        ForeignKey("agent_configs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class DailyTotal(Base):
+    """Per UTC day across all agents: the figures a sum of agent rows cannot give (a user of
+    two agents counts once; p95 of all the day's executions). Filled by the rollup."""
+
+    __tablename__ = "daily_totals"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    unique_users: Mapped[int] = mapped_column(Integer, default=0)
+    p95_execution_ms: Mapped[float | None] = mapped_column(Double)
+
+
 class RollupQueue(Base):
     """Dates with events not yet rolled up; `version` grows with every batch that touches one."""
 

@@ -1,0 +1,117 @@
+"""daily_agent_users and daily_totals: filled by the rollup, kept exact when events change,
+and the range uniques built on them agree with a count over the events, on every backend."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from core import analytics
+from core.db import session_scope
+from core.models import DailyAgentUser, DailyTotal, UsageLog
+from tests.core.analytics_helpers import at, p95, past_days, random_events
+
+
+@pytest.fixture
+def agents(people, make_agent) -> list[int]:  # noqa: ANN001
+    return [make_agent(people["developer"]).id for _ in range(3)]
+
+
+def _log(events: list[dict]) -> None:
+    with session_scope(write=True) as session:
+        analytics.log_events(session, events=events)
+
+
+def _day(event: dict):  # noqa: ANN202
+    return datetime.fromisoformat(event["created_at"]).astimezone(UTC).date()
+
+
+def _triples() -> set[tuple]:
+    with session_scope() as session:
+        rows = session.execute(
+            select(DailyAgentUser.date, DailyAgentUser.agent_id, DailyAgentUser.user_id)
+        ).all()
+    return {tuple(r) for r in rows}
+
+
+def _totals() -> dict:
+    with session_scope() as session:
+        rows = session.execute(
+            select(DailyTotal.date, DailyTotal.unique_users, DailyTotal.p95_execution_ms)
+        ).all()
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def _expected(events: list[dict]) -> tuple[set[tuple], dict]:
+    triples = {(_day(e), e["agent_id"], e["user"]) for e in events if e["user"]}
+    users, times, days = defaultdict(set), defaultdict(list), set()
+    for e in events:
+        days.add(_day(e))
+        if e["user"]:
+            users[_day(e)].add(e["user"])
+        if e["event_type"] == "executed":
+            times[_day(e)].append(e["execution_time_ms"])
+    return triples, {d: (len(users[d]), p95(times[d])) for d in days}
+
+
+def test_rollup_fills_and_keeps_the_daily_user_tables_exact(agents):
+    days = past_days(3)
+    events = random_events(agents, days, n=400, seed=3)
+    _log(events)
+    with session_scope(write=True) as session:
+        analytics.rollup_all(session)
+    triples, totals = _expected(events)
+    assert _triples() == triples and _totals() == totals
+
+    # Late events on one day, then that day's events of one agent disappear.
+    late = random_events(agents, [days[0]], n=60, seed=4)
+    _log(late)
+    with session_scope(write=True) as session:
+        analytics.rollup_pending(session)
+        session.execute(
+            UsageLog.__table__.delete().where(
+                UsageLog.agent_id == agents[0],
+                UsageLog.created_at >= datetime.combine(days[0], time.min, tzinfo=UTC),
+                UsageLog.created_at
+                < datetime.combine(days[0] + timedelta(days=1), time.min, tzinfo=UTC),
+            )
+        )
+    with session_scope(write=True) as session:
+        analytics.rollup_date(session, day=days[0])
+    kept = [e for e in events + late if not (e["agent_id"] == agents[0] and _day(e) == days[0])]
+    triples, totals = _expected(kept)
+    assert _triples() == triples and _totals() == totals
+
+
+def test_range_uniques_mix_rollups_and_live_days(agents):
+    """Closed days from daily_agent_users, today from the events, a user on both counted once."""
+    yesterday, today = past_days(1)[0], datetime.now(UTC).date()
+    old = [
+        {"agent_id": agents[0], "event_type": "viewed", "user": u, "created_at": at(yesterday)}
+        for u in ("ana", "bo", "cy")
+    ]
+    _log(old)
+    with session_scope(write=True) as session:
+        analytics.rollup_all(session)
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    _log(
+        [
+            {
+                "agent_id": agents[1],
+                "event_type": "viewed",
+                "user": u,
+                "created_at": now.isoformat(),
+            }
+            for u in ("bo", "dee")
+        ]
+    )
+    with session_scope() as session:
+        figures = analytics.summary(session, start=yesterday, end=today)
+        table = analytics.agent_table(session, start=yesterday, end=today)
+        closed = analytics.daily_metrics(session, day=yesterday)
+    assert figures["unique_users"] == 4  # ana, bo, cy, dee
+    assert {r["agent_id"]: r["unique_users"] for r in table} == {agents[0]: 3, agents[1]: 2}
+    assert (closed["unique_users"], closed["source"]) == (3, "rollup")

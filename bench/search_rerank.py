@@ -13,7 +13,7 @@ queries of k - 1 folds rank the candidates of the held-out fold; every figure be
 queries the model never saw (split by query, seeded). No feature names an agent or a word.
 
 Prints top-1, recall@5 and MRR@10 per method (mean over the folds, and the spread of MRR@10
-between folds) and saves bench/results/search_rerank_<backend>.json.
+between folds) and saves bench/results/search_rerank_<backend>_<folds>fold.json.
 """
 
 from __future__ import annotations
@@ -195,7 +195,7 @@ def main() -> int:
             f"{name.ljust(width)}  {f['top1']:.3f}  {f['recall@5']:.3f}     {f['mrr@10']:.3f}"
             f"   {folds}"
         )
-    out = ROOT / "bench" / "results" / f"search_rerank_{backend}.json"
+    out = ROOT / "bench" / "results" / f"search_rerank_{backend}_{args.folds}fold.json"
     out.write_text(
         json.dumps(
             {

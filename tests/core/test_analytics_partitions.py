@@ -161,7 +161,7 @@ def test_migration_keeps_existing_rows_both_ways(pg, agent):
     with session_scope(pg) as session:
         before = session.execute(select(UsageLog.id, UsageLog.created_at).order_by("id")).all()
 
-    command.downgrade(alembic_config(pg), "0011_sessions")
+    command.downgrade(alembic_config(pg), "0013_daily_users")
     try:
         with get_engine(pg).connect() as connection:
             assert not partitions.is_partitioned(connection)

@@ -2,7 +2,7 @@
 and daily_totals (each day's cross-agent unique users and p95)
 
 Revision ID: 0013_daily_users
-Revises: 0011_sessions
+Revises: 0012_user_timezone
 
 Filled by every rollup; the upgrade backfills it from the events in one INSERT … SELECT
 DISTINCT. daily_totals is filled by the next rollup of each day: run `python -m core analytics
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '0013_daily_users'
-down_revision = '0011_sessions'
+down_revision = '0012_user_timezone'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ DEFAULT partition so no insert ever fails. Existing rows are copied; ids and the
 are kept. The indexes are built after the copy (one sort per partition, not row by row).
 
 Revision ID: 0014_usage_partitions
-Revises: 0011_sessions
+Revises: 0013_daily_users
 """
 
 from datetime import UTC, date, datetime
@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from alembic import op
 
 revision = "0014_usage_partitions"
-down_revision = "0011_sessions"
+down_revision = "0013_daily_users"
 branch_labels = None
 depends_on = None
 

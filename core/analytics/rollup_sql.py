@@ -4,13 +4,16 @@ Compute (a read transaction; on SQLite temporary tables take no lock on the main
 - `ru_model`: executions, tokens and time per (day, agent, model); on SQLite/MariaDB with the
   p95 candidate of each model's rows from a CUME_DIST window over the (day, agent) — the
   exact p95 of the (day, agent) is the smallest candidate (one pass for both);
-- `ru_users`: the distinct (day, agent, user) triples — daily_agent_users' content;
-- `ru_agent`: event counts per (day, agent); on PostgreSQL with `percentile_disc(0.95)`;
+- `ru_users`: event counts per (day, agent, user), the anonymous '' user included — the
+  distinct users (daily_agent_users' content) and, summed, `ru_agent`'s counts per (day,
+  agent); on PostgreSQL `ru_agent` is its own hashed pass with `percentile_disc(0.95)`;
 - `ru_price`: the price of each model name over date intervals (the glob matching runs in
   Python once per model name: `PriceBook`), joined to `ru_model` for the cost in integer
   millionths of a dollar, rounded half-up — `ru_mm` and `ru_dm` are the finished rows.
 Store (a write transaction): UPDATE … FROM the changed rows only, INSERT the missing ones,
-DELETE the stale ones (days/agents without events any more), for the three tables.
+DELETE the stale ones (days/agents without events any more) of daily_model_metrics and
+daily_metrics; daily_agent_users gets its missing triples and loses stale ones; daily_totals
+is rewritten for the range (one row per day).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
-"""Dialect-specific SQL pieces: the UTC day of a timestamp and portable upserts."""
+"""Dialect-specific SQL pieces: the UTC day of a timestamp, in-memory grouping limits and
+the rollup queue's version bump."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Date, Table, cast, func, literal_column
@@ -58,88 +58,6 @@ def as_date(value: Any) -> date:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
-
-
-def _naive_utc(value: datetime) -> datetime:
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
-
-
-def _converter(sample: Any, dialect: str) -> Callable[[Any], Any] | None:
-    """How SQLAlchemy would pass a column's values to the driver (SQLite: dates as ISO text,
-    Decimal as float; datetimes as naive UTC), or None when they go as they are."""
-    if isinstance(sample, datetime):
-        if dialect == "sqlite":
-            return lambda v: _naive_utc(v).isoformat(" ", "microseconds")
-        return _naive_utc
-    if dialect == "sqlite" and isinstance(sample, date):
-        return date.isoformat
-    if dialect == "sqlite" and isinstance(sample, Decimal):
-        return float
-    return None
-
-
-def _driver_rows(rows: Sequence[dict[str, Any]], columns: list[str], dialect: str) -> list:
-    """Rows as driver tuples, converting only the columns that need it, column by column."""
-    values = [[row[c] for row in rows] for c in columns]
-    for i, column in enumerate(values):
-        convert = _converter(next((v for v in column if v is not None), None), dialect)
-        if convert is not None:
-            values[i] = [None if v is None else convert(v) for v in column]
-    return list(zip(*values, strict=True))
-
-
-def _copy_upsert(connection, table: str, columns: list[str], params: list, tail: str, q) -> None:  # noqa: ANN001
-    """PostgreSQL: COPY the rows into a temporary table, then one INSERT … SELECT … ON CONFLICT
-    (psycopg's executemany costs a round trip per row)."""
-    names = ", ".join(map(q, columns))
-    staging = q(f"staging_{table}")
-    connection.exec_driver_sql(
-        f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
-        f"SELECT {names} FROM {q(table)} WITH NO DATA"
-    )
-    cursor = connection.connection.dbapi_connection.cursor()
-    with cursor.copy(f"COPY {staging} ({names}) FROM STDIN") as copy:
-        for row in params:
-            copy.write_row(row)
-    connection.exec_driver_sql(
-        f"INSERT INTO {q(table)} ({names}) SELECT {names} FROM {staging} {tail}"
-    )
-    connection.exec_driver_sql(f"DROP TABLE {staging}")
-
-
-def upsert(
-    session: Session,
-    table: Table,
-    rows: Sequence[dict[str, Any]],
-    *,
-    keys: Sequence[str],
-    update: Sequence[str],
-) -> None:
-    """INSERT … ON CONFLICT/DUPLICATE KEY UPDATE `update` columns, as one driver executemany
-    (SQLAlchemy's per-value processing would cost more than the statement at 100k rows)."""
-    if not rows:
-        return
-    name = dialect_name(session)
-    columns = list(rows[0])
-    q = session.get_bind().dialect.identifier_preparer.quote
-    marker = "?" if name == "sqlite" else "%s"
-    one_row = f"({', '.join([marker] * len(columns))})"
-    if name == "mysql":
-        tail = "ON DUPLICATE KEY UPDATE " + ", ".join(f"{q(c)} = VALUES({q(c)})" for c in update)
-    else:
-        tail = f"ON CONFLICT ({', '.join(map(q, keys))}) DO UPDATE SET " + ", ".join(
-            f"{q(c)} = excluded.{q(c)}" for c in update
-        )
-    head = f"INSERT INTO {q(table.name)} ({', '.join(map(q, columns))}) VALUES "
-    params = _driver_rows(rows, columns, name)
-    connection = session.connection()
-    if name == "postgresql":
-        _copy_upsert(connection, table.name, columns, params, tail, q)
-        return
-    # SQLite runs executemany in-process; PyMySQL rewrites it into multi-row INSERTs itself.
-    sql = head + one_row + " " + tail
-    for start in range(0, len(params), 5_000):
-        connection.exec_driver_sql(sql, params[start : start + 5_000])
 
 
 def bump_versions(session: Session, table: Table, *, key: str, values: Sequence[Any]) -> None:

@@ -12,6 +12,7 @@ Unique users ignore events with an empty `user`. Tokens and execution times coun
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -24,6 +25,17 @@ from core.analytics.sql import as_date, day_of, dialect_name, in_memory_grouping
 from core.models import UsageLog
 
 U = UsageLog.__table__.c
+
+
+def day_runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days as [start, end) ranges: one query pair per run."""
+    runs: list[tuple[date, date]] = []
+    for day in sorted(days):
+        if runs and runs[-1][1] == day:
+            runs[-1] = (runs[-1][0], day + timedelta(days=1))
+        else:
+            runs.append((day, day + timedelta(days=1)))
+    return runs
 
 
 def day_start(day: date) -> datetime:

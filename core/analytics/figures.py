@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.analytics import range_stats
-from core.analytics.compute import DailyRows, U, compute_daily, range_filter
+from core.analytics.compute import DailyRows, U, compute_daily, day_runs, range_filter
 from core.analytics.prices import PriceBook
 from core.analytics.rollup import AGENT_FIELDS, MODEL_FIELDS, pending_days
 from core.analytics.sql import as_date
@@ -42,16 +42,6 @@ def check_range(start: date, end: date) -> None:
         raise ValidationError(f"end {end} is before start {start}; give start <= end")
     if (end - start).days > MAX_RANGE_DAYS:
         raise ValidationError(f"a range may cover at most {MAX_RANGE_DAYS} days")
-
-
-def day_runs(days: list[date]) -> list[tuple[date, date]]:
-    runs: list[tuple[date, date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] == day:
-            runs[-1] = (runs[-1][0], day + timedelta(days=1))
-        else:
-            runs.append((day, day + timedelta(days=1)))
-    return runs
 
 
 def live_days(session: Session, start: date, end: date) -> set[date]:

@@ -16,21 +16,11 @@ from datetime import date, timedelta
 from sqlalchemy import func, literal_column, select, union, union_all
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import U, range_filter
+from core.analytics.compute import U, day_runs, range_filter
 from core.analytics.sql import dialect_name
 from core.models import DailyAgentUser
 
 D = DailyAgentUser.__table__.c
-
-
-def _runs(days: set[date]) -> list[tuple[date, date]]:
-    runs: list[tuple[date, date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] == day:
-            runs[-1] = (runs[-1][0], day + timedelta(days=1))
-        else:
-            runs.append((day, day + timedelta(days=1)))
-    return runs
 
 
 def _event_filters(start: date, end: date, agent_id: int | None, model_name: str | None) -> list:
@@ -66,7 +56,7 @@ def _user_sets(
         if agent_id is not None:
             closed = closed.where(D.agent_id == agent_id)
         parts.append(closed)
-    for run_start, run_end in _runs(live):
+    for run_start, run_end in day_runs(live):
         parts.append(
             select(*(getattr(U, c) for c in columns)).where(
                 *range_filter(run_start, run_end, agent_id), U.user_id != ""

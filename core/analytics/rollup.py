@@ -18,7 +18,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from core.analytics import rollup_sql
-from core.analytics.compute import day_start
+from core.analytics.compute import day_runs, day_start
 from core.analytics.prices import MICRO, PriceBook, cost_of
 from core.analytics.sql import as_date
 from core.models import DailyMetric, DailyModelMetric, RollupQueue, UsageLog, utcnow
@@ -133,20 +133,9 @@ def pending_days(session: Session) -> list[date]:
     return sorted(_queue_snapshot(session, None, None))
 
 
-def _runs(days: list[date]) -> list[tuple[date, date]]:
-    """Consecutive days as [start, end) ranges: one query pair per run."""
-    runs: list[tuple[date, date]] = []
-    for day in sorted(days):
-        if runs and runs[-1][1] == day:
-            runs[-1] = (runs[-1][0], day + timedelta(days=1))
-        else:
-            runs.append((day, day + timedelta(days=1)))
-    return runs
-
-
 def pending_runs(session: Session) -> list[tuple[date, date]]:
     """Queued days as [start, end) runs of consecutive days."""
-    return _runs(pending_days(session))
+    return day_runs(pending_days(session))
 
 
 def rollup_pending(session: Session) -> RollupResult:

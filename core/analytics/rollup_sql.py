@@ -362,9 +362,12 @@ def _sync(
     return written, deleted
 
 
+USER_EVENTS = "s.executions + s.views + s.creations + s.deletions"
+
+
 def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
-    """daily_agent_users := ru_users' identified users for the range, touching only what
-    changed: insert the missing triples; then a day whose row count equals the computed one
+    """daily_agent_users := ru_users' identified users and their event counts for the range,
+    touching only what changed: insert the missing triples, update changed counts; then a day whose row count equals the computed one
     holds exactly the computed set, so stale rows are looked for only on the other days."""
     postgres = d.name == "postgresql"
     if postgres:  # a hash anti-join: 3x faster than sorting 1M text keys for a merge join
@@ -372,11 +375,24 @@ def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
         session.execute(text("SET LOCAL enable_nestloop = off"))
     session.execute(
         text(
-            """INSERT INTO daily_agent_users (date, agent_id, user_id)
-            SELECT s.day, s.agent_id, s.user_id FROM ru_users s
+            f"""INSERT INTO daily_agent_users (date, agent_id, user_id, events)
+            SELECT s.day, s.agent_id, s.user_id, {USER_EVENTS} FROM ru_users s
             WHERE s.user_id <> '' AND NOT EXISTS (
                 SELECT 1 FROM daily_agent_users t
                 WHERE t.date = s.day AND t.agent_id = s.agent_id AND t.user_id = s.user_id)"""
+        )
+    )
+    # Late events change the count of rows already stored.
+    session.execute(
+        text(
+            _update(
+                d,
+                "daily_agent_users",
+                "ru_users",
+                [("date", "day"), ("agent_id", "agent_id"), ("user_id", "user_id")],
+                {"events": USER_EVENTS},
+                {},
+            )
         )
     )
     if postgres:

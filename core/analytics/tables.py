@@ -7,10 +7,11 @@ from collections import defaultdict
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import DailyRows, U, event_filters, range_filter
+from core.analytics import user_ranking
+from core.analytics.compute import DailyRows, U, range_filter
 from core.analytics.figures import (
     ZERO,
     check_range,
@@ -187,42 +188,23 @@ def top_users(
     model_name: str | None = None,
     limit: int = 10,
 ) -> list[dict[str, Any]]:
-    """The most active users (by events) in the range.
+    """The most active users (by events) in the range: closed days ranked from the rollup's
+    per-user counts, today's and queued days' from the events.
 
     Keys: `user`, `events`, `executions`, `total_tokens`, `agents` (distinct agents used),
     `last_seen` (aware UTC datetime).
     """
     check_range(start, end)
-    filters = event_filters(start, end, agent_id, model_name)
-    executed = U.event_type == "executed"
-    if model_name is not None:
-        filters.append(executed)
-    events = func.count().label("events")
-    query = (
-        select(
-            U.user_id,
-            events,
-            func.sum(case((executed, 1), else_=0)).label("executions"),
-            func.sum(case((executed, U.tokens_used), else_=0)).label("total_tokens"),
-            func.count(U.agent_id.distinct()).label("agents"),
-            func.max(U.created_at).label("last_seen"),
-        )
-        .where(*filters, U.user_id != "")
-        .group_by(U.user_id)
-        .order_by(events.desc(), U.user_id)
-        .limit(max(1, min(int(limit), 1000)))
+    return user_ranking.top_users(
+        session,
+        start=start,
+        end=end,
+        live=live_days(session, start, end),
+        today=today_utc(),
+        agent_id=agent_id,
+        model_name=model_name,
+        limit=max(1, min(int(limit), 1000)),
     )
-    return [
-        {
-            "user": r.user_id,
-            "events": int(r.events),
-            "executions": int(r.executions or 0),
-            "total_tokens": int(r.total_tokens or 0),
-            "agents": int(r.agents),
-            "last_seen": r.last_seen,
-        }
-        for r in session.execute(query)
-    ]
 
 
 def unpriced_models(session: Session, *, start: date, end: date) -> list[dict[str, Any]]:

@@ -97,8 +97,9 @@ class DailyModelMetric(Base):
 
 
 class DailyAgentUser(Base):
-    """Who used an agent on a day: one row per (UTC date, agent, non-empty user), filled by the
-    rollup. Exact unique users over any range of closed days without reading the events."""
+    """Who used an agent on a day: one row per (UTC date, agent, non-empty user) with that
+    user's event count, filled by the rollup. Exact unique users and top users over any range
+    of closed days without reading the events."""
 
     __tablename__ = "daily_agent_users"
 
@@ -107,6 +108,7 @@ class DailyAgentUser(Base):
         ForeignKey("agent_configs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)
 
 
 class DailyTotal(Base):

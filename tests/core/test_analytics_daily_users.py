@@ -3,7 +3,7 @@ and the range uniques built on them agree with a count over the events, on every
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
@@ -29,12 +29,18 @@ def _day(event: dict):  # noqa: ANN202
     return datetime.fromisoformat(event["created_at"]).astimezone(UTC).date()
 
 
-def _triples() -> set[tuple]:
+def _triples() -> dict[tuple, int]:
+    """{(date, agent, user): events} as stored."""
     with session_scope() as session:
         rows = session.execute(
-            select(DailyAgentUser.date, DailyAgentUser.agent_id, DailyAgentUser.user_id)
+            select(
+                DailyAgentUser.date,
+                DailyAgentUser.agent_id,
+                DailyAgentUser.user_id,
+                DailyAgentUser.events,
+            )
         ).all()
-    return {tuple(r) for r in rows}
+    return {tuple(r[:3]): r[3] for r in rows}
 
 
 def _totals() -> dict:
@@ -45,8 +51,8 @@ def _totals() -> dict:
     return {r[0]: (r[1], r[2]) for r in rows}
 
 
-def _expected(events: list[dict]) -> tuple[set[tuple], dict]:
-    triples = {(_day(e), e["agent_id"], e["user"]) for e in events if e["user"]}
+def _expected(events: list[dict]) -> tuple[dict[tuple, int], dict]:
+    triples = dict(Counter((_day(e), e["agent_id"], e["user"]) for e in events if e["user"]))
     users, times, days = defaultdict(set), defaultdict(list), set()
     for e in events:
         days.add(_day(e))
@@ -115,3 +121,85 @@ def test_range_uniques_mix_rollups_and_live_days(agents):
     assert figures["unique_users"] == 4  # ana, bo, cy, dee
     assert {r["agent_id"]: r["unique_users"] for r in table} == {agents[0]: 3, agents[1]: 2}
     assert (closed["unique_users"], closed["source"]) == (3, "rollup")
+
+
+def _top_users_from_events(events: list[dict], start, end, agent_id=None) -> list[dict]:  # noqa: ANN001
+    rows: dict[str, dict] = {}
+    for e in events:
+        if not e["user"] or not start <= _day(e) <= end:
+            continue
+        if agent_id is not None and e["agent_id"] != agent_id:
+            continue
+        r = rows.setdefault(
+            e["user"],
+            {
+                "user": e["user"],
+                "events": 0,
+                "executions": 0,
+                "total_tokens": 0,
+                "agents": set(),
+                "last_seen": None,
+            },
+        )
+        r["events"] += 1
+        if e["event_type"] == "executed":
+            r["executions"] += 1
+            r["total_tokens"] += e.get("tokens_used") or 0
+        r["agents"].add(e["agent_id"])
+        seen = datetime.fromisoformat(e["created_at"]).astimezone(UTC).replace(microsecond=0)
+        r["last_seen"] = max(filter(None, [r["last_seen"], seen]))
+    for r in rows.values():
+        r["agents"] = len(r["agents"])
+    return sorted(rows.values(), key=lambda r: (-r["events"], r["user"]))
+
+
+def _top(start, end, **kwargs) -> list[dict]:  # noqa: ANN001, ANN003
+    with session_scope() as session:
+        rows = analytics.top_users(session, start=start, end=end, limit=1000, **kwargs)
+    for r in rows:
+        r["last_seen"] = r["last_seen"].astimezone(UTC).replace(microsecond=0)
+    return sorted(rows, key=lambda r: (-r["events"], r["user"]))  # ties: collation-free
+
+
+def test_top_users_mix_rollups_queued_and_live_days(agents):
+    """Closed days ranked from daily_agent_users' counts, a queued day and today from the
+    events: the same rows as a count over the events, with and without an agent filter."""
+    days = past_days(4)
+    today = datetime.now(UTC).date()
+    events = random_events(agents, days, n=300, seed=11)
+    _log(events)
+    with session_scope(write=True) as session:
+        analytics.rollup_all(session)
+    # A late event queues days[1] (computed live until its rollup); today's are live.
+    now = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    extra = [
+        {
+            "agent_id": agents[1],
+            "event_type": "viewed",
+            "user": "late@corp.example",
+            "created_at": at(days[1]),
+        },
+        *(
+            {
+                "agent_id": agents[i % 3],
+                "event_type": "viewed",
+                "user": f"u{i % 4}",
+                "created_at": now.isoformat(),
+            }
+            for i in range(9)
+        ),
+    ]
+    _log(extra)
+    everything = events + extra
+    for agent_id in (None, agents[1]):
+        assert _top(days[0], today, agent_id=agent_id) == _top_users_from_events(
+            everything, days[0], today, agent_id
+        )
+    with session_scope(write=True) as session:
+        analytics.rollup_pending(session)
+    assert _top(days[1], days[2]) == _top_users_from_events(everything, days[1], days[2])
+    # The first rows of the ranking (ties may order by the backend's collation).
+    with session_scope() as session:
+        first = analytics.top_users(session, start=days[0], end=today, limit=3)
+    expected = _top_users_from_events(everything, days[0], today)
+    assert [r["events"] for r in first] == [r["events"] for r in expected[:3]]

@@ -1,4 +1,5 @@
-"""daily_agent_users (who used each agent on each day: exact range uniques from the rollups)
+"""daily_agent_users (who used each agent on each day, with their event count: exact range
+uniques and top users from the rollups)
 and daily_totals (each day's cross-agent unique users and p95)
 
 Revision ID: 0013_daily_users
@@ -9,8 +10,8 @@ DISTINCT. daily_totals is filled by the next rollup of each day: run `python -m 
 aggregate --all` once after upgrading (until then closed days fall back to the events).
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 revision = '0013_daily_users'
 down_revision = '0012_user_timezone'
@@ -29,6 +30,7 @@ def upgrade() -> None:
     sa.Column('date', sa.Date(), nullable=False),
     sa.Column('agent_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('user_id', sa.String(length=255), nullable=False),
+    sa.Column('events', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['agent_id'], ['agent_configs.id'], name=op.f('fk_daily_agent_users_agent_id_agent_configs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('date', 'agent_id', 'user_id', name=op.f('pk_daily_agent_users'))
     )
@@ -42,8 +44,9 @@ def upgrade() -> None:
     day = DAY[bind.dialect.name]
     # Backfill the days already rolled up (queued days are filled by their next rollup).
     bind.execute(sa.text(
-        f"INSERT INTO daily_agent_users (date, agent_id, user_id) "
-        f"SELECT DISTINCT {day}, agent_id, user_id FROM usage_logs WHERE user_id <> ''"
+        f"INSERT INTO daily_agent_users (date, agent_id, user_id, events) "
+        f"SELECT {day}, agent_id, user_id, COUNT(*) FROM usage_logs WHERE user_id <> '' "
+        f"GROUP BY {day}, agent_id, user_id"
     ))
 
 

@@ -10,8 +10,7 @@ from typing import Any
 from sqlalchemy import case, func, literal_column, select, union_all
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import U, event_filters, range_filter
-from core.analytics.figures import day_runs
+from core.analytics.compute import U, day_runs, event_filters, range_filter
 from core.analytics.range_stats import D
 
 EXECUTED = U.event_type == "executed"

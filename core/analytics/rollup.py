@@ -23,19 +23,9 @@ from core.analytics.prices import MICRO, PriceBook, cost_of
 from core.analytics.sql import as_date
 from core.models import DailyMetric, DailyModelMetric, RollupQueue, UsageLog, utcnow
 
-AGENT_FIELDS = [
-    "executions",
-    "views",
-    "creations",
-    "deletions",
-    "total_tokens",
-    "unique_users",
-    "total_execution_ms",
-    "avg_execution_ms",
-    "p95_execution_ms",
-    "cost_usd",
-]
-MODEL_FIELDS = ["executions", "total_tokens", "total_execution_ms", "cost_usd", "priced"]
+# The rollup columns as stored (rollup_sql computes them), plus the priced cost.
+AGENT_FIELDS = [*rollup_sql.AGENT_COLUMNS, "cost_usd"]
+MODEL_FIELDS = [*rollup_sql.MODEL_COLUMNS, "cost_usd"]
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,6 @@ def agent_table(
         totals = range_totals(agent_rows, model_name)
         if model_name is not None and not totals["executions"]:
             continue
-        stats = {"unique_users": users.get(aid, 0), "p95_execution_ms": p95s.get(aid)}
         out.append(
             {
                 "agent_id": aid,
@@ -169,9 +168,9 @@ def agent_table(
                 # A view has no model: with a model filter, still the agent's views.
                 "views": sum(r["views"] for r in agent_rows.agents),
                 "total_tokens": totals["total_tokens"],
-                "unique_users": stats["unique_users"],
+                "unique_users": users.get(aid, 0),
                 "avg_execution_ms": totals["avg_execution_ms"],
-                "p95_execution_ms": stats["p95_execution_ms"],
+                "p95_execution_ms": p95s.get(aid),
                 "cost_usd": totals["cost_usd"],
                 "models": sorted({m["model_name"] for m in agent_rows.models}),
             }

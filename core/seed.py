@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core import analytics, auth, registry
+from core.analytics import windows
 from core.audit.chain import rechain
 from core.config import get_settings
 from core.db import session_scope
@@ -205,4 +206,5 @@ def _insert_usage(session: Session, agents: list[tuple[int, str]], total: int) -
     if batch:
         count += analytics.log_events(session, events=batch)
     analytics.rollup_all(session)
+    windows.refresh(session, utcnow().date())  # what the rollup job stores for the page
     return count

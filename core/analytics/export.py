@@ -12,12 +12,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.analytics import day_latency
 from core.analytics.compute import U, event_filters
-from core.analytics.figures import check_range
-from core.analytics.sql import as_date, day_of
+from core.analytics.figures import check_range, today_utc
 from core.models import UsageLog
 
 EXPORT_COLUMNS = (
@@ -121,38 +121,14 @@ def latency_series(
     model_name: str | None = None,
 ) -> list[dict[str, Any]]:
     """Per day with executions: `date`, `executions`, exact `p50_execution_ms` and
-    `p95_execution_ms` (nearest rank: the ⌈p·n⌉-th smallest time), in the database."""
-    day = day_of(session, U.created_at).label("day")
-    ranked = (
-        select(
-            day,
-            U.execution_time_ms.label("ms"),
-            func.row_number().over(partition_by=day, order_by=U.execution_time_ms).label("rn"),
-            func.count().over(partition_by=day).label("n"),
+    `p95_execution_ms` (nearest rank: the ⌈p·n⌉-th smallest time); closed days as the rollup
+    job stored them (core.analytics.day_latency), the others from the events."""
+    check_range(start, end)
+    if model_name is None:
+        return day_latency.series(
+            session, start=start, end=end, today=today_utc(), agent_id=agent_id
         )
-        .where(U.event_type == "executed", *_filters(start, end, agent_id, model_name))
-        .subquery()
+    rows = day_latency.from_events(
+        session, start=start, end=end, agent_id=agent_id, model_name=model_name
     )
-
-    def nearest_rank(percent: int):  # noqa: ANN202 - rn ≥ p·n in integers: rn·100 ≥ p·100·n
-        return func.min(case((ranked.c.rn * 100 >= percent * ranked.c.n, ranked.c.ms)))
-
-    query = (
-        select(
-            ranked.c.day,
-            func.max(ranked.c.n).label("executions"),
-            nearest_rank(50).label("p50"),
-            nearest_rank(95).label("p95"),
-        )
-        .group_by(ranked.c.day)
-        .order_by(ranked.c.day)
-    )
-    return [
-        {
-            "date": as_date(row.day),
-            "executions": int(row.executions),
-            "p50_execution_ms": float(row.p50),
-            "p95_execution_ms": float(row.p95),
-        }
-        for row in session.execute(query)
-    ]
+    return [{k: v for k, v in r.items() if k != "agent_id"} for r in rows]

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from core.analytics import day_latency, windows
 from core.analytics.partitions import retained_since
 from core.analytics.rollup import (
     Computed,
@@ -21,21 +22,55 @@ from core.analytics.rollup import (
 )
 from core.db import get_engine, session_scope
 from core.errors import ValidationError
+from core.models import utcnow
 
 
 def _total(a: RollupResult, b: RollupResult) -> RollupResult:
     return RollupResult(a.days + b.days, a.written + b.written, a.deleted + b.deleted)
 
 
-def _compute_then_store(url: str | None, compute: Callable[[Session], Computed]) -> RollupResult:
-    """Both phases on one connection (the temporary tables live there)."""
+def _compute_then_store(
+    url: str | None,
+    compute: Callable[[Session], Computed],
+    span: tuple[date | None, date | None] = (None, None),
+) -> RollupResult:
+    """Both phases on one connection (the temporary tables live there). Stored views whose
+    days `span` [start, end) changed go in the same transaction (core.analytics.windows)."""
     with get_engine(url).connect() as connection:
         with Session(bind=connection) as session, session.begin():
             computed = compute(session)
         if connection.dialect.name == "sqlite":
             connection.execution_options(sqlite_immediate=True)  # see core.db: BEGIN IMMEDIATE
         with Session(bind=connection) as session, session.begin():
-            return store_computed(session, computed)
+            result = store_computed(session, computed)
+            if result.written or result.deleted:
+                windows.invalidate(session, *span)
+                day_latency.forget(session, *span)
+            return result
+
+
+def refresh_windows(url: str | None = None) -> bool:
+    """Store what the Analytics page's default views need of the closed days (the views'
+    range figures, each day's latency percentiles) unless stored: computed in a read
+    transaction, written in a short one. Returns whether it wrote."""
+    started = utcnow()
+    today = started.date()
+    with session_scope(url) as session:
+        if not windows.settled_since(session, today, started):
+            return False  # a closed day waits for the rollup: the next run stores it
+        stale = not windows.is_fresh(session, today)
+        days = day_latency.missing_days(session, today)
+        if not stale and not days:
+            return False
+        views, users = windows.compute(session, today) if stale else ([], [])
+        latency = day_latency.compute(session, days)
+    with session_scope(url, write=True) as session:
+        if not windows.settled_since(session, today, started):  # a rollup ran meanwhile
+            return False
+        if stale:
+            windows.store(session, views, users)
+        day_latency.store(session, latency, today)
+    return True
 
 
 def roll_up(
@@ -49,7 +84,9 @@ def roll_up(
     with session_scope(url) as session:
         cutoff = retained_since(session)
     if all_days and cutoff is None:
-        return _compute_then_store(url, compute_all)
+        result = _compute_then_store(url, compute_all)
+        refresh_windows(url)
+        return result
     if day is not None:
         if cutoff is not None and day < cutoff:
             raise ValidationError(
@@ -68,7 +105,8 @@ def roll_up(
     total = RollupResult(0, 0, 0)
     for start, end in runs:
         result = _compute_then_store(
-            url, lambda s, a=start, b=end: compute_range(s, start=a, end=b)
+            url, lambda s, a=start, b=end: compute_range(s, start=a, end=b), (start, end)
         )
         total = _total(total, result)
+    refresh_windows(url)
     return total

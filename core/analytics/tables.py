@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.analytics import user_ranking
+from core.analytics import user_ranking, window_read
 from core.analytics.compute import DailyRows, U, range_filter
 from core.analytics.figures import (
     ZERO,
@@ -121,6 +121,25 @@ def model_series(
     return sorted(out, key=lambda r: (r["date"], r["model_name"]))
 
 
+def _range_figures(
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    agent_id: int | None,
+    model_name: str | None,
+) -> tuple[dict[int, int], dict[int, float]]:
+    """Every agent's unique users and p95 over the range: a default view's stored closed days
+    plus today's events (core.analytics.windows), else one statement each over the events."""
+    live, today = live_days(session, start, end), today_utc()
+    kwargs = {"start": start, "end": end, "agent_id": agent_id, "model_name": model_name}
+    stored = window_read.range_figures(session, live=live, today=today, **kwargs)
+    if stored is not None:
+        return stored.unique_users, stored.p95_execution_ms
+    users = unique_users_by_agent(session, live=live, today=today, **kwargs)
+    return users, p95_by_agent(session, **kwargs)
+
+
 def agent_table(
     session: Session,
     *,
@@ -144,17 +163,9 @@ def agent_table(
     for r in rows.models:
         per_agent[r["agent_id"]].models.append(r)
     names = _agent_names(session, set(per_agent))
-    # Unique users and p95 of every agent over the range: one statement each.
-    users = unique_users_by_agent(
-        session,
-        start=start,
-        end=end,
-        live=live_days(session, start, end),
-        today=today_utc(),
-        agent_id=agent_id,
-        model_name=model_name,
+    users, p95s = _range_figures(
+        session, start=start, end=end, agent_id=agent_id, model_name=model_name
     )
-    p95s = p95_by_agent(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
     out = []
     for aid, agent_rows in per_agent.items():
         totals = range_totals(agent_rows, model_name)

@@ -16,9 +16,12 @@ from core.models.analytics import (
     DailyMetric,
     DailyModelMetric,
     DailyTotal,
+    DayLatency,
     ModelPrice,
+    RecentAgentUser,
     RollupQueue,
     UsageLog,
+    WindowFigures,
 )
 from core.models.authority import AuthorAction, VersionAuthor
 from core.models.base import Base
@@ -48,6 +51,9 @@ __all__ = [
     "DailyAgentUser",
     "DailyModelMetric",
     "DailyTotal",
+    "DayLatency",
+    "RecentAgentUser",
+    "WindowFigures",
     "DomainEvent",
     "InboxMark",
     "JiraIssueState",

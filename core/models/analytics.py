@@ -15,6 +15,7 @@ from sqlalchemy import (
     Integer,
     Numeric,
     String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column
@@ -145,3 +146,45 @@ class ModelPrice(Base):
     __table_args__ = (
         UniqueConstraint("model_pattern", "effective_from", name="uq_model_prices_pattern_from"),
     )
+
+
+class RecentAgentUser(Base):
+    """Who used each agent on the closed days of the last VIEW windows (agent 0: any agent),
+    with the last such day: exact unique users of any range ending today that starts inside
+    them. Rebuilt by core.analytics.windows when the rollup job closes a day."""
+
+    __tablename__ = "analytics_recent_users"
+
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    last_day: Mapped[date] = mapped_column(Date)
+
+
+class WindowFigures(Base):
+    """The closed days of a default view (first_day..last_day, last_day = yesterday) per agent
+    (agent 0: all agents): executions, unique users, p95 and the top of the execution times
+    (`tail`: "ms:count" pairs, largest first) so today's events merge in for the exact p95."""
+
+    __tablename__ = "analytics_window_figures"
+
+    first_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_day: Mapped[date] = mapped_column(Date)
+    executions: Mapped[int] = mapped_column(Integer, default=0)
+    unique_users: Mapped[int] = mapped_column(Integer, default=0)
+    p95_execution_ms: Mapped[float | None] = mapped_column(Double)
+    tail: Mapped[str] = mapped_column(Text, default="")
+
+
+class DayLatency(Base):
+    """A closed UTC day's exact p50/p95 execution time per agent (agent 0: all agents; its row
+    exists for every built day, executions 0 when none): the Analytics latency chart without
+    reading the events. Built by core.analytics.day_latency for the last 90 closed days."""
+
+    __tablename__ = "analytics_day_latency"
+
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    executions: Mapped[int] = mapped_column(Integer, default=0)
+    p50_execution_ms: Mapped[float | None] = mapped_column(Double)
+    p95_execution_ms: Mapped[float | None] = mapped_column(Double)

@@ -249,3 +249,45 @@ def test_a_linked_model_the_agent_never_ran_falls_back_to_all_models(usage):
     assert _model_options(at) == ["All models", "gpt-4o"]
     assert at.selectbox(key="analytics_model").value is None
     assert _metrics(at)["Executions"] == "3"
+
+
+def test_the_stored_views_show_the_same_figures_as_the_events(usage, dash_db):
+    """After the rollup job stored the default views' closed days, the page shows the figures
+    it showed when it read the events, for every period and agent."""
+    from core import analytics
+    from core.analytics import windows
+
+    now = utcnow()
+    closed = [
+        {"agent_id": usage["a" if i % 3 else "b"], "event_type": "executed",
+         "user": f"u{i % 4}", "model_name": "gpt-4o", "tokens_used": 10 + i,
+         "execution_time_ms": 50 * (i % 7) + 1, "created_at": (now - timedelta(days=i)).isoformat()}
+        for i in range(1, 60)
+    ]  # fmt: skip
+    with session_scope(dash_db, write=True) as session:
+        analytics.log_events(session, events=closed)
+
+    def shown() -> list:
+        out = []
+        for period in ("7 days", "30 days", "90 days"):
+            for agent in (None, usage["a"]):
+                at = go(log_in(PEOPLE["analyst"]), "analytics")
+                at.get("button_group")[0].set_value(period).run()
+                at.selectbox(key="analytics_agent").select(agent).run()
+                assert not at.exception
+                out.append((_metrics(at), at.dataframe[0].value.to_dict("records")))
+        return out
+
+    from_events = shown()  # the closed days are queued: every figure from the events
+    analytics.roll_up(url=dash_db)
+    with session_scope(dash_db) as session:
+        assert windows.is_fresh(session, now.date())
+    st_clear()
+    assert shown() == from_events
+    assert any(m["p95 time"] != "—" for m, _ in from_events)
+
+
+def st_clear() -> None:
+    import streamlit as st
+
+    st.cache_data.clear()

@@ -62,13 +62,13 @@ def refresh_windows(url: str | None = None) -> bool:
         days = day_latency.missing_days(session, today)
         if not stale and not days:
             return False
-        views, users = windows.compute(session, today) if stale else ([], [])
+        views = windows.compute(session, today) if stale else None
         latency = day_latency.compute(session, days)
     with session_scope(url, write=True) as session:
         if not windows.settled_since(session, today, started):  # a rollup ran meanwhile
             return False
-        if stale:
-            windows.store(session, views, users)
+        if views is not None:
+            windows.store(session, views)
         day_latency.store(session, latency, today)
     return True
 

@@ -11,12 +11,14 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics.compute import U, range_filter
 from core.analytics.windows import ALL_AGENTS, R, W, p95_from_top, parse_tail
-from core.models import RecentAgentUser
+from core.models import RecentAgentUser, WindowUser
+
+V = WindowUser.__table__.c
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,26 @@ class RangeFigures:
 
     unique_users: dict[int, int]
     p95_execution_ms: dict[int, float]
+
+
+def _fits(start: date, end: date, live: set[date], today: date) -> bool:
+    """Whether start..end has closed days to yesterday, none queued (changed since the rollup)."""
+    return start < today and end >= today - timedelta(days=1) and all(d >= today for d in live)
+
+
+def user_counts(
+    session: Session, *, start: date, end: date, live: set[date], today: date
+) -> Select | None:
+    """SELECT (user_id, n): every user's events (all agents) on the range's closed days, if a
+    stored view holds them; None otherwise (then read daily_agent_users)."""
+    if not _fits(start, end, live, today):
+        return None
+    marker = select(W.agent_id).where(
+        W.first_day == start, W.agent_id == ALL_AGENTS, W.last_day == today - timedelta(days=1)
+    )
+    if session.execute(marker).first() is None:
+        return None
+    return select(V.user_id, V.events.label("n")).where(V.first_day == start)
 
 
 def _stored(session: Session, start: date, yesterday: date, agent_id: int | None) -> dict:
@@ -100,9 +122,7 @@ def range_figures(
     """Every agent's (and ALL_AGENTS') unique users and p95 over start..end, or None when
     no stored view fits (then read the events)."""
     yesterday = today - timedelta(days=1)
-    if model_name is not None or start >= today or end < yesterday:
-        return None
-    if any(d < today for d in live):  # a closed day changed since the rollup
+    if model_name is not None or not _fits(start, end, live, today):
         return None
     stored = _stored(session, start, yesterday, agent_id)
     if ALL_AGENTS not in stored:  # not built for today yet

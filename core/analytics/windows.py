@@ -15,6 +15,7 @@ so a page never reads figures older than the rollups).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, delete, func, insert, select
@@ -22,7 +23,14 @@ from sqlalchemy.orm import Session
 
 from core.analytics.compute import U, day_start, range_filter
 from core.analytics.sql import as_date
-from core.models import DailyAgentUser, DailyMetric, RecentAgentUser, RollupQueue, WindowFigures
+from core.models import (
+    DailyAgentUser,
+    DailyMetric,
+    RecentAgentUser,
+    RollupQueue,
+    WindowFigures,
+    WindowUser,
+)
 
 VIEW_DAYS = (7, 30, 90)  # the page's Period choices other than Custom
 ALL_AGENTS = 0
@@ -75,8 +83,8 @@ def invalidate(session: Session, start: date | None, end: date | None) -> bool:
 
 
 def clear(session: Session) -> None:
-    session.execute(delete(WindowFigures))
-    session.execute(delete(RecentAgentUser))
+    for model in (WindowFigures, WindowUser, RecentAgentUser):
+        session.execute(delete(model))
 
 
 def p95_from_top(histogram: Counter, n: int) -> float | None:
@@ -160,8 +168,34 @@ def _recent_users(session: Session, today: date) -> list[dict]:
     return rows
 
 
-def compute(session: Session, today: date) -> tuple[list[dict], list[dict]]:
-    """(window rows, recent-user rows) for the views ending today (a read-only pass)."""
+def _user_events(session: Session, today: date) -> list[dict]:
+    """Each user's events on each view's closed days (one GROUP BY per view: the database
+    decides which spellings are one user, as the ranking over daily_agent_users does)."""
+    yesterday = today - timedelta(days=1)
+    rows = []
+    for first in first_days(today):
+        query = (
+            select(D.user_id, func.sum(D.events))
+            .where(D.date >= first, D.date <= yesterday)
+            .group_by(D.user_id)
+        )
+        rows += [
+            {"first_day": first, "user_id": u, "events": int(n)} for u, n in session.execute(query)
+        ]
+    return rows
+
+
+@dataclass
+class Views:
+    """What `compute` read, for `store` to write."""
+
+    windows: list[dict]
+    recent_users: list[dict]
+    user_events: list[dict]
+
+
+def compute(session: Session, today: date) -> Views:
+    """The rows of the views ending today (a read-only pass)."""
     users = _recent_users(session, today)
     histograms = _histograms(session, today)
     firsts = first_days(today)
@@ -185,16 +219,19 @@ def compute(session: Session, today: date) -> tuple[list[dict], list[dict]]:
                 "tail": tail_of(histogram),
             }
         )
-    return windows, users
+    return Views(windows, users, _user_events(session, today))
 
 
-def store(session: Session, windows: list[dict], users: list[dict]) -> None:
+def store(session: Session, views: Views) -> None:
     """Replace the stored views with freshly computed ones (one write transaction)."""
     clear(session)
-    if users:
-        session.execute(insert(RecentAgentUser), users)
-    if windows:
-        session.execute(insert(WindowFigures), windows)
+    for model, rows in (
+        (RecentAgentUser, views.recent_users),
+        (WindowUser, views.user_events),
+        (WindowFigures, views.windows),
+    ):
+        if rows:
+            session.execute(insert(model), rows)
 
 
 def refresh(session: Session, today: date) -> int:
@@ -202,9 +239,9 @@ def refresh(session: Session, today: date) -> int:
     latency percentiles (core.analytics.day_latency). Returns the view rows written."""
     from core.analytics import day_latency
 
-    views, users = compute(session, today)
-    store(session, views, users)
+    views = compute(session, today)
+    store(session, views)
     day_latency.store(
         session, day_latency.compute(session, day_latency.missing_days(session, today)), today
     )
-    return len(views)
+    return len(views.windows)

@@ -22,6 +22,7 @@ from core.models.analytics import (
     RollupQueue,
     UsageLog,
     WindowFigures,
+    WindowUser,
 )
 from core.models.authority import AuthorAction, VersionAuthor
 from core.models.base import Base
@@ -54,6 +55,7 @@ __all__ = [
     "DayLatency",
     "RecentAgentUser",
     "WindowFigures",
+    "WindowUser",
     "DomainEvent",
     "InboxMark",
     "JiraIssueState",

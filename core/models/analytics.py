@@ -188,3 +188,14 @@ class DayLatency(Base):
     executions: Mapped[int] = mapped_column(Integer, default=0)
     p50_execution_ms: Mapped[float | None] = mapped_column(Double)
     p95_execution_ms: Mapped[float | None] = mapped_column(Double)
+
+
+class WindowUser(Base):
+    """Each user's events (all agents) on a default view's closed days (first_day..yesterday):
+    the top-users ranking of the view without reading a month of daily_agent_users."""
+
+    __tablename__ = "analytics_window_users"
+
+    first_day: Mapped[date] = mapped_column(Date, primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    events: Mapped[int] = mapped_column(Integer)

@@ -107,6 +107,24 @@ def test_agent_table_is_the_same_either_way(db_url, agents, monkeypatch):  # noq
             assert any(r["p95_execution_ms"] for r in fast)
 
 
+def test_top_users_of_a_view_rank_as_the_events_do(db_url, agents, monkeypatch):  # noqa: ANN001
+    _seed(agents)
+    today = _today()
+    with session_scope() as session:
+        for first in windows.first_days(today):
+            kwargs = {"start": first, "end": today, "limit": 8}
+            assert window_read.user_counts(
+                session, start=first, end=today, live=live_days(session, first, today),
+                today=today,
+            ) is not None  # fmt: skip
+            fast = analytics.top_users(session, **kwargs)
+            with monkeypatch.context() as m:
+                m.setattr(window_read, "user_counts", lambda *a, **k: None)
+                slow = analytics.top_users(session, **kwargs)
+            assert fast == slow
+            assert len(fast) == 8
+
+
 def test_a_late_event_falls_back_until_the_views_are_rebuilt(db_url, agents):  # noqa: ANN001
     _seed(agents)
     today = _today()

@@ -1,6 +1,6 @@
-"""analytics_recent_users, analytics_window_figures and analytics_day_latency: the default
-Analytics views' closed-day unique users, exact p95 per agent and per-day p50/p95, precomputed
-when the rollup job closes a day
+"""analytics_recent_users, analytics_window_figures, analytics_window_users and
+analytics_day_latency: the default Analytics views' closed-day unique users, exact p95 per
+agent, per-user event counts and per-day p50/p95, precomputed when the rollup job closes a day
 
 Revision ID: 0015_analytics_windows
 Revises: 0014_usage_partitions
@@ -46,9 +46,17 @@ def upgrade() -> None:
         sa.Column("p95_execution_ms", sa.Double(), nullable=True),
         sa.PrimaryKeyConstraint("date", "agent_id", name=op.f("pk_analytics_day_latency")),
     )
+    op.create_table(
+        "analytics_window_users",
+        sa.Column("first_day", sa.Date(), nullable=False),
+        sa.Column("user_id", sa.String(length=255), nullable=False),
+        sa.Column("events", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("first_day", "user_id", name=op.f("pk_analytics_window_users")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("analytics_window_users")
     op.drop_table("analytics_day_latency")
     op.drop_table("analytics_window_figures")
     op.drop_table("analytics_recent_users")

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.analytics import range_stats
+from core.analytics import day_sets, range_stats
 from core.analytics.compute import DailyRows, U, compute_daily, day_runs, range_filter
 from core.analytics.prices import PriceBook
 from core.analytics.rollup import AGENT_FIELDS, MODEL_FIELDS, pending_days
@@ -149,39 +149,43 @@ def raw_stats(
     live: set[date] | None = None,
     executions: int | None = None,
 ) -> dict[str, Any]:
-    """Unique users (closed days from daily_agent_users, live days from the events) and the
-    exact p95 over the range (from the events; `executions` is their count if known)."""
+    """Unique users and the exact p95 over the range: across agents (count known) from the days'
+    stored sets (day_sets) where they tell; else users from daily_agent_users (closed days)
+    and the events (live days), p95 from the events (`executions` is their count if known)."""
     if live is None:
         live = live_days(session, start, end)
-    uniques = range_stats.unique_users(
-        session,
-        start=start,
-        end=end,
-        live=live,
-        today=today_utc(),
-        agent_id=agent_id,
-        model_name=model_name,
-    )
-    if executions is None:
-        filters = range_filter(start, end + timedelta(days=1), agent_id)
-        filters.append(U.event_type == "executed")
-        if model_name is not None:
-            filters.append(U.model_name == model_name)
-        executions = int(
-            session.scalar(select(func.count()).select_from(UsageLog.__table__).where(*filters))
-            or 0
+    users, p95, known = None, None, False
+    if agent_id is None and model_name is None and executions is not None:
+        users, p95, known = day_sets.range_figures(
+            session, start=start, end=end, live=live, today=today_utc(), executions=executions
         )
-    return {
-        "unique_users": uniques,
-        "p95_execution_ms": range_stats.p95(
+    if users is None:
+        users = range_stats.unique_users(
+            session,
+            start=start,
+            end=end,
+            live=live,
+            today=today_utc(),
+            agent_id=agent_id,
+            model_name=model_name,
+        )
+    if not known:
+        if executions is None:
+            filters = range_filter(start, end + timedelta(days=1), agent_id)
+            filters.append(U.event_type == "executed")
+            if model_name is not None:
+                filters.append(U.model_name == model_name)
+            query = select(func.count()).select_from(UsageLog.__table__).where(*filters)
+            executions = int(session.scalar(query) or 0)
+        p95 = range_stats.p95(
             session,
             start=start,
             end=end,
             executions=executions,
             agent_id=agent_id,
             model_name=model_name,
-        ),
-    }
+        )
+    return {"unique_users": users, "p95_execution_ms": p95}
 
 
 def range_totals(rows: DailyRows, model_name: str | None) -> dict[str, Any]:

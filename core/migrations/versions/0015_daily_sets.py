@@ -1,0 +1,37 @@
+"""daily_totals: each closed day's distinct users and slowest execution times, compact
+
+Revision ID: 0015_daily_sets
+Revises: 0014_usage_partitions
+
+Three nullable columns filled by the next rollup of each day (`python -m core analytics
+aggregate --all` once after upgrading; until then ranges read those days as before):
+`user_set` (the day's distinct non-empty users, zlib-compressed JSON), `slow_times` (the day's
+top ~10 % execution times, descending, packed uint32) and `slow_floor` (the largest time not in
+`slow_times`; NULL when every time is there). Exact range uniques and p95 then read one row per
+day instead of the day's daily_agent_users rows and events.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import mysql
+
+revision = "0015_daily_sets"
+down_revision = "0014_usage_partitions"
+branch_labels = None
+depends_on = None
+
+BLOB = sa.LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("daily_totals") as batch:
+        batch.add_column(sa.Column("user_set", BLOB, nullable=True))
+        batch.add_column(sa.Column("slow_times", BLOB, nullable=True))
+        batch.add_column(sa.Column("slow_floor", sa.Integer(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("daily_totals") as batch:
+        batch.drop_column("slow_floor")
+        batch.drop_column("slow_times")
+        batch.drop_column("user_set")

@@ -144,8 +144,9 @@ _USER_ARRAYS = {
     "WHERE user_id <> '' GROUP BY day",
     "postgresql": "SELECT day, CAST(json_agg(user_id) AS TEXT) FROM (SELECT DISTINCT day, user_id "
     "FROM ru_users WHERE user_id <> '') d GROUP BY day",
-    "mysql": "SELECT day, JSON_ARRAYAGG(k) FROM (SELECT DISTINCT day, {key} AS k FROM ru_users "
-    "WHERE user_id <> '') d GROUP BY day",
+    # ru_users is keyed by (day, agent, user): grouped in key order, a small tree per day.
+    "mysql": "SELECT day, JSON_ARRAYAGG(DISTINCT {key}) FROM ru_users WHERE user_id <> '' "
+    "GROUP BY day",
 }
 _MARIADB_KEY = (
     "HEX(WEIGHT_STRING(CONVERT(TRIM(TRAILING ' ' FROM {column}) USING utf8mb4){collate}))"
@@ -200,7 +201,7 @@ def store_totals(session: Session, *, where: str, params: dict) -> None:
         rows.append(
             {
                 "day": day,
-                "users": len(json.loads(array)),
+                "users": len(set(json.loads(array))),
                 "p95": p95,
                 "user_set": zlib.compress(array.encode(), 1),
                 "slow_times": encode_times(kept),

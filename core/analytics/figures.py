@@ -73,16 +73,39 @@ def live_rows(
     return rows
 
 
+def _unpriced_names(
+    session: Session, *, start: date, stop: date, live: set[date], agent_id: int | None
+) -> list[dict[str, Any]]:
+    """Closed days' unpriced models as `DailyRows.models` rows of name and `priced` only."""
+    mm = DailyModelMetric.__table__.c
+    query = select(mm.model_name).where(mm.priced.is_(False), mm.date >= start, mm.date < stop)
+    if live:
+        query = query.where(mm.date.not_in(sorted(live)))
+    if agent_id is not None:
+        query = query.where(mm.agent_id == agent_id)
+    return [{"model_name": n, "priced": False} for (n,) in session.execute(query.distinct())]
+
+
 def stored_totals(
-    session: Session, *, start: date, end: date, live: set[date], agent_id: int | None
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    live: set[date],
+    agent_id: int | None,
+    per_model: bool = True,
 ) -> DailyRows:
-    """Closed days' rollups summed in SQL: one agent-level row, one row per (model, priced)."""
+    """Closed days' rollups summed in SQL: one agent-level row, one row per (model, priced);
+    `per_model=False`: only the unpriced models' names (all a summary without a model filter
+    needs of them)."""
     stop = min(end + timedelta(days=1), today_utc())
     out = DailyRows()
     m, mm = DailyMetric.__table__.c, DailyModelMetric.__table__.c
+    if not per_model:
+        out.models = _unpriced_names(session, start=start, stop=stop, live=live, agent_id=agent_id)
     for cols, target, group in (
         (m, out.agents, []),
-        (mm, out.models, [mm.model_name, mm.priced]),
+        *([(mm, out.models, [mm.model_name, mm.priced])] if per_model else []),
     ):
         sums = [
             func.coalesce(func.sum(cols[f]), 0).label(f)

@@ -34,7 +34,14 @@ def _period(
     session: Session, *, start: date, end: date, agent_id: int | None, model_name: str | None
 ) -> dict[str, Any]:
     live = live_days(session, start, end)
-    rows = stored_totals(session, start=start, end=end, live=live, agent_id=agent_id)
+    rows = stored_totals(
+        session,
+        start=start,
+        end=end,
+        live=live,
+        agent_id=agent_id,
+        per_model=model_name is not None,
+    )
     computed = live_rows(session, live, agent_id, with_p95=False)  # range p95 comes below
     rows.agents.extend(computed.agents)
     rows.models.extend(computed.models)

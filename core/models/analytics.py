@@ -97,6 +97,8 @@ class DailyModelMetric(Base):
     __table_args__ = (
         UniqueConstraint("date", "agent_id", "model_name", name="uq_daily_model_metrics_key"),
         Index("ix_daily_model_metrics_date_model", "date", "model_name"),
+        # A range's unpriced models without reading its priced rows (summary, 0015).
+        Index("ix_daily_model_metrics_unpriced", "priced", "date", "model_name"),
     )
 
 

@@ -8,7 +8,8 @@ aggregate --all` once after upgrading; until then ranges read those days as befo
 `user_set` (the day's distinct non-empty users, zlib-compressed JSON), `slow_times` (the day's
 top ~10 % execution times, descending, packed uint32) and `slow_floor` (the largest time not in
 `slow_times`; NULL when every time is there). Exact range uniques and p95 then read one row per
-day instead of the day's daily_agent_users rows and events.
+day instead of the day's daily_agent_users rows and events. An index on daily_model_metrics
+(priced, date, model_name) gives a range's unpriced models without reading the priced rows.
 """
 
 import sqlalchemy as sa
@@ -28,9 +29,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("user_set", BLOB, nullable=True))
         batch.add_column(sa.Column("slow_times", BLOB, nullable=True))
         batch.add_column(sa.Column("slow_floor", sa.Integer(), nullable=True))
+    op.create_index(
+        "ix_daily_model_metrics_unpriced", "daily_model_metrics", ["priced", "date", "model_name"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_daily_model_metrics_unpriced", table_name="daily_model_metrics")
     with op.batch_alter_table("daily_totals") as batch:
         batch.drop_column("slow_floor")
         batch.drop_column("slow_times")

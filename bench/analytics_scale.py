@@ -292,10 +292,14 @@ ROLLUP_TABLES = ("daily_metrics", "daily_model_metrics", "daily_agent_users", "d
 
 
 def clear_rollups(url: str) -> None:
-    """Empty the rollup tables of a reused database (untimed): its first rollup is cold again."""
-    with get_engine(url).begin() as connection:
+    """Empty the rollup tables of a reused database (untimed): its first rollup is cold again.
+    TRUNCATE on the servers: a DELETE would leave a million dead rows in daily_agent_users
+    that the next insert wades through (PostgreSQL: 2x slower), unlike a fresh load."""
+    engine = get_engine(url)
+    with engine.begin() as connection:
         for table in ROLLUP_TABLES:
-            connection.execute(text(f"DELETE FROM {table}"))
+            verb = "DELETE FROM" if engine.dialect.name == "sqlite" else "TRUNCATE TABLE"
+            connection.execute(text(f"{verb} {table}"))
 
 
 def loaded_events(url: str) -> int:

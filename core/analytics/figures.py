@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics import day_sets, range_stats
@@ -55,7 +55,12 @@ def live_days(session: Session, start: date, end: date) -> set[date]:
 
 
 def live_rows(
-    session: Session, live: set[date], agent_id: int | None, *, with_p95: bool = True
+    session: Session,
+    live: set[date],
+    agent_id: int | None,
+    *,
+    with_p95: bool = True,
+    with_users: bool = True,
 ) -> DailyRows:
     rows = DailyRows()
     prices = PriceBook.load(session) if live else None
@@ -67,6 +72,7 @@ def live_rows(
             agent_id=agent_id,
             prices=prices,
             with_p95=with_p95,
+            with_users=with_users,
         )
         rows.agents.extend(computed.agents)
         rows.models.extend(computed.models)
@@ -78,7 +84,8 @@ def _unpriced_names(
 ) -> list[dict[str, Any]]:
     """Closed days' unpriced models as `DailyRows.models` rows of name and `priced` only."""
     mm = DailyModelMetric.__table__.c
-    query = select(mm.model_name).where(mm.priced.is_(False), mm.date >= start, mm.date < stop)
+    # `= false`, not `IS false`: MariaDB reads the index (priced, date, model_name) for it.
+    query = select(mm.model_name).where(mm.priced == false(), mm.date >= start, mm.date < stop)
     if live:
         query = query.where(mm.date.not_in(sorted(live)))
     if agent_id is not None:

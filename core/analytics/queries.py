@@ -42,7 +42,8 @@ def _period(
         agent_id=agent_id,
         per_model=model_name is not None,
     )
-    computed = live_rows(session, live, agent_id, with_p95=False)  # range p95 comes below
+    # Range uniques and p95 come below (raw_stats): the live days' own are not needed.
+    computed = live_rows(session, live, agent_id, with_p95=False, with_users=False)
     rows.agents.extend(computed.agents)
     rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}

@@ -12,7 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, false, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics import range_stats
@@ -45,7 +45,7 @@ def _sums(one_agent: bool):  # noqa: ANN202
 
 
 def _unpriced(one_agent: bool):  # noqa: ANN202
-    query = select(_MM.model_name).where(_MM.date == _DAY, _MM.priced.is_(False)).distinct()
+    query = select(_MM.model_name).where(_MM.date == _DAY, _MM.priced == false()).distinct()
     return query.where(_MM.agent_id == _AGENT) if one_agent else query
 
 

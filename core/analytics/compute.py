@@ -76,7 +76,13 @@ class DailyRows:
 
 
 def _per_agent_statement(
-    session: Session, start: date | None, end: date | None, agent_id: int | None
+    session: Session,
+    start: date | None,
+    end: date | None,
+    agent_id: int | None,
+    *,
+    with_p95: bool = True,
+    with_users: bool = True,
 ):
     """Event counts and unique users per (day, agent): one GROUP BY (the floor's shape).
 
@@ -95,9 +101,11 @@ def _per_agent_statement(
         count_of("viewed").label("views"),
         count_of("created").label("creations"),
         count_of("deleted").label("deletions"),
-        func.count(func.nullif(U.user_id, "").distinct()).label("unique_users"),
+        (
+            func.count(func.nullif(U.user_id, "").distinct()) if with_users else literal_column("0")
+        ).label("unique_users"),
     ]
-    if dialect_name(session) == "postgresql":
+    if dialect_name(session) == "postgresql" and with_p95:
         p95 = (
             func.percentile_disc(literal_column("0.95"))
             .within_group(U.execution_time_ms)
@@ -158,9 +166,11 @@ def compute_daily(
     agent_id: int | None = None,
     prices: PriceBook | None = None,
     with_p95: bool = True,
+    with_users: bool = True,
 ) -> DailyRows:
     """Per (day, agent) and per (day, agent, model) figures for days in [start, end)
-    (None: unbounded); `with_p95=False` skips the p95 pass (p95 left None)."""
+    (None: unbounded); `with_p95=False` skips the p95 pass (p95 left None), `with_users=False`
+    the distinct users (unique_users left 0) — for callers that take both over a range."""
     prices = prices or PriceBook.load(session)
     days: dict[Any, date] = {}  # the backend's day value → date, converted once per day
     models: list[dict[str, Any]] = []
@@ -200,11 +210,14 @@ def compute_daily(
             for d, a, v in session.execute(_p95_statement(session, start, end, agent_id)).all()
         )
     agents: list[dict[str, Any]] = []
-    for row in session.execute(_per_agent_statement(session, start, end, agent_id)).all():
+    statement = _per_agent_statement(
+        session, start, end, agent_id, with_p95=with_p95, with_users=with_users
+    )
+    for row in session.execute(statement).all():
         day = days.get(row.day) or days.setdefault(row.day, as_date(row.day))
         tokens, total_ms, cost = sums.get((day, row.agent_id), (0, 0, 0))
         executions = int(row.executions or 0)
-        p95 = row.p95 if postgres else p95s.get((row.day, row.agent_id))
+        p95 = (row.p95 if with_p95 else None) if postgres else p95s.get((row.day, row.agent_id))
         agents.append(
             {
                 "date": day,

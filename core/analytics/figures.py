@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
-from core.analytics import range_stats, window_read
+from core.analytics import day_sets, range_stats, window_read
 from core.analytics.compute import DailyRows, U, compute_daily, day_runs, range_filter
 from core.analytics.prices import PriceBook
 from core.analytics.rollup import AGENT_FIELDS, MODEL_FIELDS, pending_days
@@ -56,7 +56,12 @@ def live_days(session: Session, start: date, end: date) -> set[date]:
 
 
 def live_rows(
-    session: Session, live: set[date], agent_id: int | None, *, with_p95: bool = True
+    session: Session,
+    live: set[date],
+    agent_id: int | None,
+    *,
+    with_p95: bool = True,
+    with_users: bool = True,
 ) -> DailyRows:
     rows = DailyRows()
     prices = PriceBook.load(session) if live else None
@@ -68,22 +73,47 @@ def live_rows(
             agent_id=agent_id,
             prices=prices,
             with_p95=with_p95,
+            with_users=with_users,
         )
         rows.agents.extend(computed.agents)
         rows.models.extend(computed.models)
     return rows
 
 
+def _unpriced_names(
+    session: Session, *, start: date, stop: date, live: set[date], agent_id: int | None
+) -> list[dict[str, Any]]:
+    """Closed days' unpriced models as `DailyRows.models` rows of name and `priced` only."""
+    mm = DailyModelMetric.__table__.c
+    # `= false`, not `IS false`: MariaDB reads the index (priced, date, model_name) for it.
+    query = select(mm.model_name).where(mm.priced == false(), mm.date >= start, mm.date < stop)
+    if live:
+        query = query.where(mm.date.not_in(sorted(live)))
+    if agent_id is not None:
+        query = query.where(mm.agent_id == agent_id)
+    return [{"model_name": n, "priced": False} for (n,) in session.execute(query.distinct())]
+
+
 def stored_totals(
-    session: Session, *, start: date, end: date, live: set[date], agent_id: int | None
+    session: Session,
+    *,
+    start: date,
+    end: date,
+    live: set[date],
+    agent_id: int | None,
+    per_model: bool = True,
 ) -> DailyRows:
-    """Closed days' rollups summed in SQL: one agent-level row, one row per (model, priced)."""
+    """Closed days' rollups summed in SQL: one agent-level row, one row per (model, priced);
+    `per_model=False`: only the unpriced models' names (all a summary without a model filter
+    needs of them)."""
     stop = min(end + timedelta(days=1), today_utc())
     out = DailyRows()
     m, mm = DailyMetric.__table__.c, DailyModelMetric.__table__.c
+    if not per_model:
+        out.models = _unpriced_names(session, start=start, stop=stop, live=live, agent_id=agent_id)
     for cols, target, group in (
         (m, out.agents, []),
-        (mm, out.models, [mm.model_name, mm.priced]),
+        *([(mm, out.models, [mm.model_name, mm.priced])] if per_model else []),
     ):
         sums = [
             func.coalesce(func.sum(cols[f]), 0).label(f)
@@ -150,8 +180,9 @@ def raw_stats(
     live: set[date] | None = None,
     executions: int | None = None,
 ) -> dict[str, Any]:
-    """Unique users (closed days from daily_agent_users, live days from the events) and the
-    exact p95 over the range (from the events; `executions` is their count if known)."""
+    """Unique users and the exact p95 over the range: a default view's from what the rollup job
+    stored (window_read); else across agents (count known) from the days' stored sets (day_sets) where they tell; else users from daily_agent_users (closed days)
+    and the events (live days), p95 from the events (`executions` is their count if known)."""
     if live is None:
         live = live_days(session, start, end)
     stored = window_read.range_figures(
@@ -163,35 +194,38 @@ def raw_stats(
             "unique_users": stored.unique_users.get(ALL_AGENTS, 0),
             "p95_execution_ms": stored.p95_execution_ms.get(ALL_AGENTS),
         }
-    uniques = range_stats.unique_users(
-        session,
-        start=start,
-        end=end,
-        live=live,
-        today=today_utc(),
-        agent_id=agent_id,
-        model_name=model_name,
-    )
-    if executions is None:
-        filters = range_filter(start, end + timedelta(days=1), agent_id)
-        filters.append(U.event_type == "executed")
-        if model_name is not None:
-            filters.append(U.model_name == model_name)
-        executions = int(
-            session.scalar(select(func.count()).select_from(UsageLog.__table__).where(*filters))
-            or 0
+    users, p95, known = None, None, False
+    if agent_id is None and model_name is None and executions is not None:
+        users, p95, known = day_sets.range_figures(
+            session, start=start, end=end, live=live, today=today_utc(), executions=executions
         )
-    return {
-        "unique_users": uniques,
-        "p95_execution_ms": range_stats.p95(
+    if users is None:
+        users = range_stats.unique_users(
+            session,
+            start=start,
+            end=end,
+            live=live,
+            today=today_utc(),
+            agent_id=agent_id,
+            model_name=model_name,
+        )
+    if not known:
+        if executions is None:
+            filters = range_filter(start, end + timedelta(days=1), agent_id)
+            filters.append(U.event_type == "executed")
+            if model_name is not None:
+                filters.append(U.model_name == model_name)
+            query = select(func.count()).select_from(UsageLog.__table__).where(*filters)
+            executions = int(session.scalar(query) or 0)
+        p95 = range_stats.p95(
             session,
             start=start,
             end=end,
             executions=executions,
             agent_id=agent_id,
             model_name=model_name,
-        ),
-    }
+        )
+    return {"unique_users": users, "p95_execution_ms": p95}
 
 
 def range_totals(rows: DailyRows, model_name: str | None) -> dict[str, Any]:

@@ -34,8 +34,16 @@ def _period(
     session: Session, *, start: date, end: date, agent_id: int | None, model_name: str | None
 ) -> dict[str, Any]:
     live = live_days(session, start, end)
-    rows = stored_totals(session, start=start, end=end, live=live, agent_id=agent_id)
-    computed = live_rows(session, live, agent_id, with_p95=False)  # range p95 comes below
+    rows = stored_totals(
+        session,
+        start=start,
+        end=end,
+        live=live,
+        agent_id=agent_id,
+        per_model=model_name is not None,
+    )
+    # Range uniques and p95 come below (raw_stats): the live days' own are not needed.
+    computed = live_rows(session, live, agent_id, with_p95=False, with_users=False)
     rows.agents.extend(computed.agents)
     rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}

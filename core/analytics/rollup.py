@@ -85,9 +85,9 @@ def compute_range(session: Session, *, start: date, end: date) -> Computed:
 def compute_all(session: Session) -> Computed:
     """Read side of a rollup of every day with events (a full scan, never a range scan)."""
     snapshot = _queue_snapshot(session, None, None)
-    first, last = session.execute(
-        select(func.min(UsageLog.created_at), func.max(UsageLog.created_at))
-    ).one()
+    # Two statements: SQLite reads a lone MIN or MAX from the index's end, both at once by a scan.
+    first = session.scalar(select(func.min(UsageLog.created_at)))
+    last = session.scalar(select(func.max(UsageLog.created_at)))
     rollup_sql.compute(session, start=None, end=None)
     days = 0 if first is None else (last.date() - first.date()).days + 1
     return Computed(None, None, days, snapshot)

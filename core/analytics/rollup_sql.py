@@ -13,7 +13,7 @@ Compute (a read transaction; on SQLite temporary tables take no lock on the main
 Store (a write transaction): UPDATE … FROM the changed rows only, INSERT the missing ones,
 DELETE the stale ones (days/agents without events any more) of daily_model_metrics and
 daily_metrics; daily_agent_users gets its missing triples and loses stale ones; daily_totals
-is rewritten for the range (one row per day).
+is rewritten for the range (one row per day, with the day's compact sets: day_sets).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.analytics import range_stats
+from core.analytics import day_sets
 from core.analytics.prices import PriceBook
-from core.analytics.sql import as_date, dialect_name, in_memory_grouping
+from core.analytics.sql import dialect_name, in_memory_grouping
 from core.models import ModelPrice, utcnow
 
 TEMP_TABLES = ("ru_model", "ru_users", "ru_agent", "ru_price", "ru_mm", "ru_dm")
@@ -322,6 +322,14 @@ def _update(
     return f"UPDATE {table} AS t SET {assign} FROM {source} s WHERE {join} AND ({changed})"
 
 
+def _empty(session: Session, table: str, where: str, params: dict) -> bool:
+    """No rows of `table` in the range (`where` on its date column)."""
+    return (
+        session.execute(text(f"SELECT 1 FROM {table} WHERE {where} LIMIT 1"), params).first()
+        is None
+    )
+
+
 def _sync(
     session: Session,
     d: Dialect,
@@ -335,21 +343,22 @@ def _sync(
     compare: dict[str, tuple[str, str]] | None = None,
 ) -> tuple[int, int]:
     """Make `table`'s rows in `where` equal `source`'s: update changed, insert missing, delete
-    stale. Returns (written, deleted)."""
+    stale. Returns (written, deleted). When the range holds no rows yet (a first rollup) the
+    source is inserted as it is: nothing to compare, nothing stale."""
+    columns = [tc for tc, _ in keys] + list(values)
+    selected = [f"s.{sc}" for _, sc in keys] + list(values.values())
+    insert = (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(selected)} FROM {source} s"
+    )
+    if _empty(session, table, where, params):
+        return session.execute(text(insert), params).rowcount, 0
     written = 0
     if values:
         statement = _update(d, table, source, keys, values, compare or {})
         written += session.execute(text(statement), params).rowcount
     match = " AND ".join(f"t.{tc} = s.{sc}" for tc, sc in keys)
-    columns = [tc for tc, _ in keys] + list(values)
-    selected = [f"s.{sc}" for _, sc in keys] + list(values.values())
     written += session.execute(
-        text(
-            f"""INSERT INTO {table} ({", ".join(columns)})
-            SELECT {", ".join(selected)} FROM {source} s
-            WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"""
-        ),
-        params,
+        text(f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"), params
     ).rowcount
     match_t = " AND ".join(f"s.{sc} = {table}.{tc}" for tc, sc in keys)
     deleted = session.execute(
@@ -369,6 +378,15 @@ def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
     """daily_agent_users := ru_users' identified users and their event counts for the range,
     touching only what changed: insert the missing triples, update changed counts; then a day whose row count equals the computed one
     holds exactly the computed set, so stale rows are looked for only on the other days."""
+    if _empty(session, "daily_agent_users", where, params):  # a first rollup: insert as is
+        session.execute(
+            text(
+                f"""INSERT INTO daily_agent_users (date, agent_id, user_id, events)
+                SELECT s.day, s.agent_id, s.user_id, {USER_EVENTS} FROM ru_users s
+                WHERE s.user_id <> ''"""
+            )
+        )
+        return
     postgres = d.name == "postgresql"
     if postgres:  # a hash anti-join: 3x faster than sorting 1M text keys for a merge join
         session.execute(text("SET LOCAL enable_mergejoin = off"))
@@ -423,41 +441,6 @@ def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
         )
 
 
-def _day_totals(session: Session, d: Dialect, where: str, params: dict) -> None:
-    """daily_totals for the range: distinct users of each day from ru_users, and the p95 of
-    each day's executions (a top-5 % sort of one day's rows through the covering index)."""
-    if d.name == "postgresql":  # hashed DISTINCT (COUNT(DISTINCT) sorts text keys)
-        per_day = (
-            "SELECT day, COUNT(*) FROM (SELECT DISTINCT day, user_id FROM ru_users "
-            "WHERE user_id <> '') day_users GROUP BY day"
-        )
-    else:  # ru_users is keyed by (day, agent, user): a per-day distinct set in key order
-        per_day = (
-            "SELECT day, COUNT(DISTINCT user_id) FROM ru_users WHERE user_id <> '' GROUP BY day"
-        )
-    users = dict(session.execute(text(per_day)).all())
-    executions = dict(
-        session.execute(text("SELECT day, SUM(executions) FROM ru_agent GROUP BY day")).all()
-    )
-    rows = []
-    for day in sorted(set(users) | set(executions)):
-        n = int(executions.get(day) or 0)
-        p95 = None
-        if n:
-            start = as_date(day)
-            p95 = range_stats.p95(session, start=start, end=start, executions=n)
-        rows.append({"day": day, "users": int(users.get(day) or 0), "p95": p95})
-    session.execute(text(f"DELETE FROM daily_totals WHERE {where}"), params)
-    if rows:
-        session.execute(
-            text(
-                "INSERT INTO daily_totals (date, unique_users, p95_execution_ms) "
-                "VALUES (:day, :users, :p95)"
-            ),
-            rows,
-        )
-
-
 def store(session: Session, *, start: date | None, end: date | None) -> tuple[int, int]:
     """Write the computed rows; returns (rows written, stale rows deleted) of the two metric
     tables (daily_agent_users is kept in step but not counted)."""
@@ -495,6 +478,6 @@ def store(session: Session, *, start: date | None, end: date | None) -> tuple[in
     )
     with in_memory_grouping(session):
         _sync_users(session, d, where, params)
-        _day_totals(session, d, where, params)
+        day_sets.store_totals(session, where=where, params=params)
     drop_temp(session)
     return w1 + w2, d1 + d2

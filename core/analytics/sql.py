@@ -17,7 +17,8 @@ from sqlalchemy.sql import ColumnElement
 @contextmanager
 def in_memory_grouping(session: Session) -> Iterator[None]:
     """MariaDB: let a GROUP BY with ~100k groups keep its temporary table in memory (the 16 MiB
-    default spills it to disk, 3× slower); the session's previous limits are restored.
+    default spills it to disk, 3× slower) and a JSON_ARRAYAGG hold a day's users (the 1 MiB
+    group_concat_max_len would cut it); the session's previous limits are restored.
     PostgreSQL: the same for hash aggregates and sorts (work_mem, for this transaction)."""
     if dialect_name(session) == "postgresql":
         session.connection().exec_driver_sql("SET LOCAL work_mem = '256MB'")
@@ -27,14 +28,20 @@ def in_memory_grouping(session: Session) -> Iterator[None]:
         yield
         return
     connection = session.connection()
-    old = connection.exec_driver_sql("SELECT @@tmp_table_size, @@max_heap_table_size").one()
-    size = max(256 * 2**20, *old)
-    connection.exec_driver_sql(f"SET SESSION tmp_table_size = {size}, max_heap_table_size = {size}")
+    old = connection.exec_driver_sql(
+        "SELECT @@tmp_table_size, @@max_heap_table_size, @@group_concat_max_len"
+    ).one()
+    size = max(256 * 2**20, *old[:2])
+    connection.exec_driver_sql(
+        f"SET SESSION tmp_table_size = {size}, max_heap_table_size = {size}, "
+        f"group_concat_max_len = {max(2**30, int(old[2]))}"
+    )
     try:
         yield
     finally:
         connection.exec_driver_sql(
-            f"SET SESSION tmp_table_size = {int(old[0])}, max_heap_table_size = {int(old[1])}"
+            f"SET SESSION tmp_table_size = {int(old[0])}, max_heap_table_size = {int(old[1])}, "
+            f"group_concat_max_len = {int(old[2])}"
         )
 
 

@@ -13,11 +13,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.base import Base
@@ -25,6 +27,8 @@ from core.models.types import UTCDateTime, utcnow
 
 # BIGINT primary keys autoincrement on SQLite only as INTEGER.
 BigId = BigInteger().with_variant(Integer, "sqlite")
+# Compact per-day sets (daily_totals); MariaDB's BLOB stops at 64 KiB.
+Blob = LargeBinary().with_variant(mysql.LONGBLOB(), "mysql", "mariadb")
 
 EVENT_TYPES = ("created", "executed", "viewed", "deleted")
 
@@ -94,6 +98,8 @@ class DailyModelMetric(Base):
     __table_args__ = (
         UniqueConstraint("date", "agent_id", "model_name", name="uq_daily_model_metrics_key"),
         Index("ix_daily_model_metrics_date_model", "date", "model_name"),
+        # A range's unpriced models without reading its priced rows (summary, 0015).
+        Index("ix_daily_model_metrics_unpriced", "priced", "date", "model_name"),
     )
 
 
@@ -121,6 +127,10 @@ class DailyTotal(Base):
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     unique_users: Mapped[int] = mapped_column(Integer, default=0)
     p95_execution_ms: Mapped[float | None] = mapped_column(Double)
+    # analytics.day_sets: the day's distinct users and slowest times (NULL: rolled up before).
+    user_set: Mapped[bytes | None] = mapped_column(Blob)
+    slow_times: Mapped[bytes | None] = mapped_column(Blob)
+    slow_floor: Mapped[int | None] = mapped_column(Integer)
 
 
 class RollupQueue(Base):

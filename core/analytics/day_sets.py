@@ -80,13 +80,14 @@ def _as_date(value: Any) -> date:
 def _live_users(session: Session, live: set[date]) -> set[str]:
     """The live days' distinct users, as the stored sets hold them (MariaDB: collation keys)."""
     users: set[str] = set()
-    mariadb = dialect_name(session) == "mysql"
+    # MariaDB: CONVERT … USING resets the collation to the charset's default, so name the column's
+    collation = _user_collation(session) if dialect_name(session) == "mysql" else None
     for run_start, run_end in day_runs(live):
         query = select(U.user_id).where(*range_filter(run_start, run_end), U.user_id != "")
         query = query.distinct()
-        if mariadb:  # keys of the distinct users (4x cheaper than a DISTINCT over the keys)
+        if collation:  # keys of the distinct users (4x cheaper than a DISTINCT over the keys)
             distinct = query.subquery("live_users")
-            query = select(literal_column(_mariadb_key("live_users.user_id")))
+            query = select(literal_column(_mariadb_key("live_users.user_id", collation)))
             query = query.select_from(distinct)
         users.update(u for (u,) in session.execute(query))
     return users

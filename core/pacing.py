@@ -35,8 +35,9 @@ except ImportError:  # not on POSIX: only this process's own requests are seen
 log = logging.getLogger(__name__)
 
 # While requests are being answered: one batch, then wait this long before the next one
-# (a batch is bounded to a few milliseconds, so processing takes a few percent of the time).
-MAX_DEFER_SECONDS = 0.1
+# (a batch is bounded to a few milliseconds, so processing takes about 2% of the time; at
+# 0.1 s it took 5-10% of a saturated server's CPU and writer lock, issue 11's re-measure).
+MAX_DEFER_SECONDS = 0.25
 POLL_SECONDS = 0.005
 # Requests come back to back: a gap this short between two is still "busy".
 QUIET_SECONDS = 0.005

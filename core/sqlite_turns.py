@@ -8,6 +8,7 @@ with two busy workers one can starve for hundreds of milliseconds. Waiting on a 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ except ImportError:  # not on POSIX: fall back to SQLite's own waiting
 log = logging.getLogger(__name__)
 _held = threading.local()
 _warned: set[str] = set()
+_OPEN_PATHS_PER_THREAD = 8  # tests open many databases from one thread: bound the descriptors
 
 
 @lru_cache(maxsize=32)
@@ -50,21 +52,40 @@ def sqlite_write_turn(url: str) -> Iterator[None]:
         finally:
             _held.depth -= 1
         return
-    try:
-        handle = open(lock_path, "a")  # noqa: SIM115  (closed below)
-    except OSError as error:
+    fd = _handle(lock_path)
+    if fd is None:
         # The turn only makes waiting fair; SQLite's own locking still keeps writes correct.
-        _warn_once(lock_path, error)
         yield
         return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _held.depth = 1
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _held.depth = 1
+    try:
+        yield
+    finally:
+        _held.depth = 0
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _handle(lock_path: str) -> int | None:
+    """This thread's own descriptor of the lock file, opened once (a flock belongs to an open
+    file, so threads of one process still exclude each other); None if it cannot be opened."""
+    handles = getattr(_held, "handles", None)
+    if handles is None or _held.pid != os.getpid():  # a forked child opens its own
+        handles = _held.handles = {}
+        _held.pid = os.getpid()
+    fd = handles.get(lock_path)
+    if fd is None:
         try:
-            yield
-        finally:
-            _held.depth = 0
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            fd = os.open(lock_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
+        except OSError as error:
+            _warn_once(lock_path, error)
+            return None
+        if len(handles) >= _OPEN_PATHS_PER_THREAD:
+            for stale in handles.values():
+                os.close(stale)
+            handles.clear()
+        handles[lock_path] = fd
+    return fd
 
 
 def _warn_once(lock_path: str, error: OSError) -> None:

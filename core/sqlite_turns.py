@@ -8,13 +8,14 @@ with two busy workers one can starve for hundreds of milliseconds. Waiting on a 
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 from sqlalchemy.engine import make_url
+
+from core.thread_files import ThreadFiles
 
 try:
     import fcntl
@@ -24,7 +25,7 @@ except ImportError:  # not on POSIX: fall back to SQLite's own waiting
 log = logging.getLogger(__name__)
 _held = threading.local()
 _warned: set[str] = set()
-_OPEN_PATHS_PER_THREAD = 8  # tests open many databases from one thread: bound the descriptors
+_files = ThreadFiles()
 
 
 @lru_cache(maxsize=32)
@@ -67,25 +68,12 @@ def sqlite_write_turn(url: str) -> Iterator[None]:
 
 
 def _handle(lock_path: str) -> int | None:
-    """This thread's own descriptor of the lock file, opened once (a flock belongs to an open
-    file, so threads of one process still exclude each other); None if it cannot be opened."""
-    handles = getattr(_held, "handles", None)
-    if handles is None or _held.pid != os.getpid():  # a forked child opens its own
-        handles = _held.handles = {}
-        _held.pid = os.getpid()
-    fd = handles.get(lock_path)
-    if fd is None:
-        try:
-            fd = os.open(lock_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o666)
-        except OSError as error:
-            _warn_once(lock_path, error)
-            return None
-        if len(handles) >= _OPEN_PATHS_PER_THREAD:
-            for stale in handles.values():
-                os.close(stale)
-            handles.clear()
-        handles[lock_path] = fd
-    return fd
+    """This thread's descriptor of the lock file; None if it cannot be opened."""
+    try:
+        return _files.fd(lock_path)
+    except OSError as error:
+        _warn_once(lock_path, error)
+        return None
 
 
 def _warn_once(lock_path: str, error: OSError) -> None:

@@ -63,28 +63,27 @@ def _worker(connections: int) -> BalancedThreadWorker:
     return worker
 
 
-def _idle_sibling() -> int:
+@pytest.fixture
+def idle_sibling() -> Iterator[None]:
     """Another worker holding no connection (its shared lock on the same file)."""
     fd = os.open(f"/proc/self/fd/{gthread_worker._IDLE_FILE}", os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_SH)
-    return fd
+    yield
+    os.close(fd)
 
 
 pytestmark = pytest.mark.skipif(gthread_worker._IDLE_FILE is None, reason="needs /proc and flock")
 
 
+@pytest.mark.usefixtures("idle_sibling")
 def test_a_worker_without_connections_accepts_at_once(listener, accepted, monkeypatch):  # noqa: ANN001
     monkeypatch.setattr(gthread_worker.time, "sleep", _must_not_wait)
-    sibling = _idle_sibling()
-    try:
-        _worker(0).accept(listener)
-    finally:
-        os.close(sibling)
+    _worker(0).accept(listener)
     assert len(accepted) == 1
 
 
+@pytest.mark.usefixtures("idle_sibling")
 def test_a_busy_worker_leaves_the_connection_to_an_idle_one(listener, accepted):  # noqa: ANN001
-    sibling = _idle_sibling()
     taken_by_sibling: list[socket.socket] = []
 
     def sibling_accepts() -> None:
@@ -97,19 +96,15 @@ def test_a_busy_worker_leaves_the_connection_to_an_idle_one(listener, accepted):
         thread.join()  # the idle sibling took it, as it would while the busy one waits
         _worker(1).accept(listener)
     finally:
-        os.close(sibling)
         for connection in taken_by_sibling:
             connection.close()
     assert accepted == [] and len(taken_by_sibling) == 1
 
 
+@pytest.mark.usefixtures("idle_sibling")
 def test_a_busy_worker_accepts_when_the_idle_one_does_not(listener, accepted, monkeypatch):  # noqa: ANN001
     monkeypatch.setattr(gthread_worker, "ACCEPT_DEFER_SECONDS", 0.005)
-    sibling = _idle_sibling()
-    try:
-        _worker(1).accept(listener)
-    finally:
-        os.close(sibling)
+    _worker(1).accept(listener)
     assert len(accepted) == 1
 
 
@@ -123,21 +118,9 @@ def test_the_idle_lock_follows_the_connection_count():
     worker = _worker(0)
     worker._conns = 0
     fcntl.flock(worker._idle_fd, fcntl.LOCK_SH)  # run(): started and idle
-    probe = os.open(f"/proc/self/fd/{gthread_worker._IDLE_FILE}", os.O_RDWR)
-    try:
-        assert _someone_idle(probe)
-        worker.nr_conns += 1
-        assert not _someone_idle(probe)
-        worker.nr_conns -= 1
-        assert _someone_idle(probe)
-    finally:
-        os.close(probe)
-
-
-def _someone_idle(fd: int) -> bool:
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    return False
+    observer = _worker(3)  # a busy sibling looking for an idle worker
+    assert observer._other_worker_idle()
+    worker.nr_conns += 1
+    assert not observer._other_worker_idle()
+    worker.nr_conns -= 1
+    assert observer._other_worker_idle()

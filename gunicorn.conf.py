@@ -18,16 +18,19 @@ _busy_timeout_s = int(os.environ.get("SQLITE_BUSY_TIMEOUT_MS", "30000")) / 1000
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '5001')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Threads keep /healthz and other requests answered while one request waits on the database.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gthread")
+# gthread, but a new connection goes to an idle worker when there is one (keep-alive below).
+worker_class = os.environ.get(
+    "GUNICORN_WORKER_CLASS", "webhook_server.gthread_worker.BalancedThreadWorker"
+)
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 # Worker timeout: must stay above the database busy timeout (checked at start-up below).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", str(int(_busy_timeout_s) + 30)))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-# No keep-alive: a gthread worker accepts every connection it sees, so a few long-lived
-# connections (a proxy's, a load generator's) can all land on one worker while the other
-# idles, halving throughput (bench/webhook_throughput.py: both of wrk's connections on one
-# worker in ~half the runs). Closing after each answer spreads requests like sync workers.
-keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "0"))
+# Keep-alive: a client (or proxy) that reuses its connection saves a TCP handshake and close
+# per request, on both sides (bench/webhook_throughput.py: about 0.3-0.5 ms of CPU per
+# request here). The stock gthread worker would let a few long-lived connections pile up
+# on one worker; the balanced worker above gives each new connection to an idle one.
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 # The heartbeat file on tmpfs: a slow disk can otherwise look like a hung worker.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 

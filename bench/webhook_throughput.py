@@ -133,12 +133,40 @@ def start_gunicorn(env: dict[str, str], port: int, workers: int) -> subprocess.P
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                wait_for_workers_started(process.pid, workers, deadline)
                 return process
         except requests.RequestException:
             pass
         time.sleep(0.1)
     process.terminate()
     raise SystemExit("gunicorn did not become ready")
+
+
+def wait_for_workers_started(master: int, workers: int, deadline: float) -> None:
+    """Until every worker has loaded the app (its CPU time stops growing): /readyz answers
+    as soon as one worker has, and with keep-alive wrk's connections would all stay there."""
+    previous: dict[int, float] = {}
+    while time.monotonic() < deadline:
+        time.sleep(0.3)
+        now = {pid: cpu_seconds(pid) for pid in children(master)}
+        if len(now) >= workers and now == previous:
+            return
+        previous = now
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_wrk(url: str, script: str, duration: int, connections: int, args: list[str]) -> dict:

@@ -27,6 +27,8 @@ from functools import lru_cache
 
 from sqlalchemy.engine import make_url
 
+from core.thread_files import ThreadFiles
+
 try:
     import fcntl
 except ImportError:  # not on POSIX: only this process's own requests are seen
@@ -35,15 +37,16 @@ except ImportError:  # not on POSIX: only this process's own requests are seen
 log = logging.getLogger(__name__)
 
 # While requests are being answered: one batch, then wait this long before the next one
-# (a batch is bounded to a few milliseconds, so processing takes a few percent of the time).
-MAX_DEFER_SECONDS = 0.1
+# (a batch is bounded to a few milliseconds, so processing takes about 2% of the time; at
+# 0.1 s it took 5-10% of a saturated server's CPU and writer lock, issue 11's re-measure).
+MAX_DEFER_SECONDS = 0.25
 POLL_SECONDS = 0.005
 # Requests come back to back: a gap this short between two is still "busy".
 QUIET_SECONDS = 0.005
 # A request waiting for the GIL while a batch runs waits at most this per switch (default 5 ms).
 REQUEST_GIL_WAIT_SECONDS = 0.0005
 
-_local = threading.local()
+_files = ThreadFiles()
 _in_flight_here = 0
 _count_lock = threading.Lock()
 _warned: set[str] = set()
@@ -73,26 +76,18 @@ def _signal_path(url: str) -> str | None:
 
 def _handle(path: str) -> int | None:
     """This thread's own descriptor for `path` (flock locks belong to an open file)."""
-    handles = getattr(_local, "handles", None)
-    if handles is None or _local.pid != os.getpid():  # a forked child opens its own
-        handles = _local.handles = {}
-        _local.pid = os.getpid()
-    fd = handles.get(path)
-    if fd is None:
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o664)
-        except OSError as error:
-            if path not in _warned:
-                _warned.add(path)
-                log.warning(
-                    "cannot open %s (%s): background work cannot see other processes' "
-                    "requests; make the file writable by the server's user",
-                    path,
-                    error.strerror or type(error).__name__,
-                )
-            return None
-        handles[path] = fd
-    return fd
+    try:
+        return _files.fd(path)
+    except OSError as error:
+        if path not in _warned:
+            _warned.add(path)
+            log.warning(
+                "cannot open %s (%s): background work cannot see other processes' "
+                "requests; make the file writable by the server's user",
+                path,
+                error.strerror or type(error).__name__,
+            )
+        return None
 
 
 def _stamp(path: str) -> mmap.mmap | None:

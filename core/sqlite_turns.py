@@ -15,6 +15,8 @@ from functools import lru_cache
 
 from sqlalchemy.engine import make_url
 
+from core.thread_files import ThreadFiles
+
 try:
     import fcntl
 except ImportError:  # not on POSIX: fall back to SQLite's own waiting
@@ -23,6 +25,7 @@ except ImportError:  # not on POSIX: fall back to SQLite's own waiting
 log = logging.getLogger(__name__)
 _held = threading.local()
 _warned: set[str] = set()
+_files = ThreadFiles()
 
 
 @lru_cache(maxsize=32)
@@ -50,21 +53,27 @@ def sqlite_write_turn(url: str) -> Iterator[None]:
         finally:
             _held.depth -= 1
         return
-    try:
-        handle = open(lock_path, "a")  # noqa: SIM115  (closed below)
-    except OSError as error:
+    fd = _handle(lock_path)
+    if fd is None:
         # The turn only makes waiting fair; SQLite's own locking still keeps writes correct.
-        _warn_once(lock_path, error)
         yield
         return
-    with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        _held.depth = 1
-        try:
-            yield
-        finally:
-            _held.depth = 0
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    _held.depth = 1
+    try:
+        yield
+    finally:
+        _held.depth = 0
+        fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _handle(lock_path: str) -> int | None:
+    """This thread's descriptor of the lock file; None if it cannot be opened."""
+    try:
+        return _files.fd(lock_path)
+    except OSError as error:
+        _warn_once(lock_path, error)
+        return None
 
 
 def _warn_once(lock_path: str, error: OSError) -> None:

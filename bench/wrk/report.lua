@@ -6,3 +6,10 @@ function done(summary, latency, requests)
     summary.errors.read, summary.errors.write, summary.errors.timeout,
     latency:percentile(50), latency:percentile(95), latency:percentile(99), latency.max))
 end
+
+-- wrk's default resolve opens and closes a test connection to the server first; with
+-- keep-alive that short-lived connection counts as a worker's, and the real connections may
+-- then all go to the other worker. Look the address up without connecting.
+function wrk.resolve(host, service)
+  wrk.addrs = wrk.lookup(host, service)
+end

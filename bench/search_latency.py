@@ -254,7 +254,8 @@ def bench_in_process(size: int, texts, dense: np.ndarray, queries: list[str]) ->
             version = read_version(session)
             fit = load_fit(session, epoch=version.epoch, fit_id=version.fit_id)
             blobs = session.execute(select(AgentEmbedding.lexical)).scalars().all()
-        matrix = lexical.stack([lexical.unpack(b) for b in blobs])
+        matrix = lexical.stack([lexical.unpack(b) for b in blobs])[:, : lexical.DIMENSIONS]
+        matrix = matrix.tocsr()  # the whole-text blocks: what the first stage scores
         query_vectors = [fit.embed([q]) for q in queries]
         rows.append(
             row(

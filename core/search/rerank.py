@@ -37,12 +37,15 @@ def candidates_of(first_stage: np.ndarray) -> np.ndarray:
 
 
 def rank_among_best(values: np.ndarray, picked: np.ndarray) -> np.ndarray:
-    """How many of `values` are strictly above each of `picked`, capped at RANK_CAP."""
-    if len(values) > RANK_CAP:
-        best = np.partition(values, len(values) - RANK_CAP)[len(values) - RANK_CAP :]
-    else:
-        best = values
-    best = np.sort(best)
+    """How many of `values` (all >= 0) are strictly above each of `picked`, capped at RANK_CAP.
+
+    Zeros are never above anything, so only the positive values are looked at: most agents
+    share no word with a query or a field.
+    """
+    positive = values[values > 0]
+    if len(positive) > RANK_CAP:
+        positive = np.partition(positive, len(positive) - RANK_CAP)[len(positive) - RANK_CAP :]
+    best = np.sort(positive)
     above = len(best) - np.searchsorted(best, picked, side="right")
     return np.minimum(above, RANK_CAP)
 
@@ -50,12 +53,18 @@ def rank_among_best(values: np.ndarray, picked: np.ndarray) -> np.ndarray:
 def features(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
     """(candidates x 3 * score columns): value, gap to the best, log(1 + rank) per column.
 
-    `scores` is (agents x columns), the first stage in column 0.
+    `scores` is (agents x columns) of non-negative scores, the first stage in column 0.
     """
     picked = scores[candidates]
-    columns = []
-    for j in range(scores.shape[1]):
-        values = scores[:, j]
+    # The first stage: whatever scores above a candidate is a candidate too, so its own
+    # column's max and ranks need only the candidates.
+    columns = [
+        picked[:, 0],
+        picked[:, 0] - picked[:, 0].max(),
+        np.log1p(rank_among_best(picked[:, 0], picked[:, 0])),
+    ]
+    by_column = np.ascontiguousarray(scores[:, 1:].T)  # one contiguous pass per column
+    for j, values in enumerate(by_column, start=1):
         columns += [
             picked[:, j],
             picked[:, j] - values.max(),

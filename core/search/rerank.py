@@ -37,12 +37,12 @@ def candidates_of(first_stage: np.ndarray) -> np.ndarray:
 
 
 def rank_among_best(values: np.ndarray, picked: np.ndarray) -> np.ndarray:
-    """How many of `values` (all >= 0) are strictly above each of `picked`, capped at RANK_CAP.
+    """How many of `values` are strictly above each of `picked`, capped at RANK_CAP.
 
-    Zeros are never above anything, so only the positive values are looked at: most agents
-    share no word with a query or a field.
+    Only values above the lowest picked one can be above any: most agents are left out
+    before anything is sorted.
     """
-    positive = values[values > 0]
+    positive = values[values > picked.min()] if len(picked) else values[:0]
     if len(positive) > RANK_CAP:
         positive = np.partition(positive, len(positive) - RANK_CAP)[len(positive) - RANK_CAP :]
     best = np.sort(positive)

@@ -135,6 +135,38 @@ def timed(fn, inputs) -> dict:  # noqa: ANN001
     }
 
 
+def timed_modes(fn, inputs, modes: dict[str, str]) -> dict[str, dict]:  # noqa: ANN001
+    """`fn` per query under each SEARCH_RERANK value in turn, so load spikes hit all alike."""
+    from core.config import reset_settings
+
+    def use(value: str) -> None:
+        os.environ["SEARCH_RERANK"] = value
+        reset_settings()
+
+    samples: dict[str, list[float]] = {name: [] for name in modes}
+    for value in modes.values():
+        use(value)
+        fn(inputs[0])  # warm
+    for item in inputs:
+        for name, value in modes.items():
+            use(value)
+            started = time.perf_counter()
+            fn(item)
+            samples[name].append((time.perf_counter() - started) * 1000)
+    os.environ.pop("SEARCH_RERANK", None)
+    reset_settings()
+    return {
+        name: {
+            "p50_ms": round(float(np.percentile(values, 50)), 3),
+            "p95_ms": round(float(np.percentile(values, 95)), 3),
+        }
+        for name, values in samples.items()
+    }
+
+
+RERANK_MODES = {"after: re-rank of the top 30": "1", "before: first stage only": "0"}
+
+
 def row(size: int, method: str, figures: dict, **extra) -> dict:  # noqa: ANN003
     return {"agents": size, "method": method, **figures, **extra}
 
@@ -210,18 +242,20 @@ def bench_in_process(size: int, texts, dense: np.ndarray, queries: list[str]) ->
             def search(query: str) -> None:
                 search_agents(session, query=query, limit=10)
 
-            rows.append(
-                row(
-                    size,
-                    "tfidf in-process: search_agents",
-                    timed(search, queries),
-                    index_build_s=round(build, 1),
+            for mode, figures in timed_modes(search, queries, RERANK_MODES).items():
+                rows.append(
+                    row(
+                        size,
+                        f"tfidf in-process: search_agents, {mode}",
+                        figures,
+                        index_build_s=round(build, 1),
+                    )
                 )
-            )
             version = read_version(session)
             fit = load_fit(session, epoch=version.epoch, fit_id=version.fit_id)
             blobs = session.execute(select(AgentEmbedding.lexical)).scalars().all()
-        matrix = lexical.stack([lexical.unpack(b) for b in blobs])
+        matrix = lexical.stack([lexical.unpack(b) for b in blobs])[:, : lexical.DIMENSIONS]
+        matrix = matrix.tocsr()  # the whole-text blocks: what the first stage scores
         query_vectors = [fit.embed([q]) for q in queries]
         rows.append(
             row(
@@ -276,15 +310,19 @@ def bench_in_process(size: int, texts, dense: np.ndarray, queries: list[str]) ->
             with session_scope(url) as session:
 
                 def hybrid(query: str) -> None:
+                    embedder.forget_queries()  # every mode embeds the query itself
                     search_agents(session, query=query, limit=10)
 
-                rows.append(
-                    row(
-                        size,
-                        "hybrid in-process: search_agents (MiniLM query)",
-                        timed(hybrid, queries[:SEMANTIC_QUERIES]),
+                for mode, figures in timed_modes(
+                    hybrid, queries[:SEMANTIC_QUERIES], RERANK_MODES
+                ).items():
+                    rows.append(
+                        row(
+                            size,
+                            f"hybrid in-process: search_agents (MiniLM query), {mode}",
+                            figures,
+                        )
                     )
-                )
                 rows.append(
                     row(
                         size,

@@ -36,6 +36,9 @@ def main() -> int:
     parser.add_argument("--backend", choices=["tfidf", "sentence-transformers"], default=None)
     parser.add_argument("--limit-queries", type=int, help="only the first N queries")
     parser.add_argument(
+        "--no-rerank", action="store_true", help="SEARCH_RERANK=0: the first stage alone (before)"
+    )
+    parser.add_argument(
         "--status-boosts",
         default="0,0.05,0.1,0.2",
         help="SEARCH_STATUS_BOOST values to compare on randomly assigned statuses",
@@ -47,16 +50,14 @@ def main() -> int:
         os.environ["DATABASE_URL"] = f"sqlite:///{folder}/registry.db"
         if args.backend:
             os.environ["EMBEDDING_BACKEND"] = args.backend
+        os.environ["SEARCH_RERANK"] = "0" if args.no_rerank else "1"
         return run(args)
 
 
 def run(args: argparse.Namespace) -> int:
-    from core import auth, registry
     from core.config import get_settings, reset_settings
     from core.db import dispose_engines, session_scope
     from core.errors import DomainError
-    from core.migrate import upgrade_to_head
-    from core.models import Role, Source
     from core.search import search_agents
     from core.search.semantic import get_semantic_embedder
 
@@ -68,23 +69,8 @@ def run(args: argparse.Namespace) -> int:
     if args.limit_queries:
         queries = queries[: args.limit_queries]
 
-    upgrade_to_head()
-    with session_scope(write=True) as session:
-        auth.create_user(session, email=OWNER, name="Evaluation", role=Role.DEVELOPER)
     started = time.perf_counter()
-    slug_of: dict[int, str] = {}
-    for row in agents:
-        with session_scope(write=True) as session:
-            agent = registry.create_agent(
-                session,
-                owner_email=OWNER,
-                name=row["name"],
-                description=row["description"],
-                system_prompt=row["details"],
-                model=MODEL,
-                source=Source.CLI,
-            )
-            slug_of[agent.id] = row["slug"]
+    slug_of = load_registry(agents)
     load_seconds = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -119,6 +105,32 @@ def run(args: argparse.Namespace) -> int:
     extra = {"calibration": found, "status_aware": by_status}
     save(backend, args, results, load_seconds, query_seconds, len(agents), len(queries), extra)
     return 0
+
+
+def load_registry(agents: list[dict]) -> dict[int, str]:
+    """Migrate the (empty) DATABASE_URL and create the agents through core; id -> slug."""
+    from core import auth, registry
+    from core.db import session_scope
+    from core.migrate import upgrade_to_head
+    from core.models import Role, Source
+
+    upgrade_to_head()
+    with session_scope(write=True) as session:
+        auth.create_user(session, email=OWNER, name="Evaluation", role=Role.DEVELOPER)
+    slug_of: dict[int, str] = {}
+    for row in agents:
+        with session_scope(write=True) as session:
+            agent = registry.create_agent(
+                session,
+                owner_email=OWNER,
+                name=row["name"],
+                description=row["description"],
+                system_prompt=row["details"],
+                model=MODEL,
+                source=Source.CLI,
+            )
+            slug_of[agent.id] = row["slug"]
+    return slug_of
 
 
 def run_queries(session_scope, search_agents, domain_error, queries):  # noqa: ANN001, ANN201
@@ -284,11 +296,15 @@ def print_table(results: dict[str, dict[str, float]]) -> None:
 
 
 def save(backend, args, results, load_seconds, query_seconds, n_agents, n_queries, extra) -> None:  # noqa: ANN001, E501
-    path = ROOT / "bench" / "results" / f"search_quality_{backend}.json"
+    from core.config import get_settings
+
+    suffix = "" if get_settings().search_rerank else "_first_stage"
+    path = ROOT / "bench" / "results" / f"search_quality_{backend}{suffix}.json"
     path.write_text(
         json.dumps(
             {
                 "backend": backend,
+                "rerank": get_settings().search_rerank,
                 "agents_csv": str(args.agents),
                 "queries_csv": str(args.queries),
                 "agents": n_agents,

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     search_hnsw_ef_search: int = Field(default=100, ge=1, le=1000)
     # Status-aware order: approved and production agents rank by similarity x (1 + boost).
     search_status_boost: float = Field(default=0.1, ge=0.0, le=1.0)
+    # Re-score the best 30 candidates with the learned re-rank (core/search/rerank.py).
+    search_rerank: bool = True
     # Never let Hugging Face libraries reach the network; models come from disk.
     hf_hub_offline: bool = True
 

@@ -44,10 +44,12 @@ def load_fit(session: Session, *, epoch: str, fit_id: int) -> lexical.LexicalFit
     key = (epoch, fit_id)
     fit = _fits.get(key)
     if fit is None:
-        blob = session.scalar(select(SearchFit.state).where(SearchFit.id == fit_id))
-        if blob is None:
+        row = session.execute(
+            select(SearchFit.state, SearchFit.kind).where(SearchFit.id == fit_id)
+        ).first()
+        if row is None:
             raise LookupError(f"search fit {fit_id} is gone")
-        fit = lexical.LexicalFit.from_bytes(blob)
+        fit = lexical.LexicalFit.from_bytes(row.state, kind=row.kind)
         _remember_fit(key, fit)
     return fit
 
@@ -56,10 +58,11 @@ def index_agent(session: Session, *, agent: Agent) -> None:
     """Embed a created or edited agent in the caller's transaction, so searches see the edit.
 
     Its vectors use the current fit; the fit itself is redone (and every agent re-embedded)
-    once SEARCH_REFIT_RATIO of the agents changed since it was made.
+    once SEARCH_REFIT_RATIO of the agents changed since it was made, or at once when the fit
+    is of an older kind (vectors in another layout, e.g. `tfidf-hash-v1` before issue 13).
     """
     state = lock_state(session)
-    if state.fit_id is None:
+    if state.fit_id is None or not _current_kind(session, state):
         rebuild_index(session, state=state)
         return
     document = agent_document(agent)
@@ -78,7 +81,7 @@ def index_agent(session: Session, *, agent: Agent) -> None:
     state.changes_since_fit += 1
     values = {
         "fit_id": state.fit_id,
-        "lexical": lexical.pack(fit.embed([document.lexical])),
+        "lexical": lexical.pack(fit.weigh(_document_counts([document]))),
         "text_hash": document.text_hash,
         "generation": state.generation,
     }
@@ -125,16 +128,12 @@ def rebuild_index(
     ).all()
     documents = [agent_document(agent) for agent in agents]
     total = len(documents)
-    counts = lexical.term_counts([d.lexical for d in documents]) if documents else None
-    fit = (
-        lexical.LexicalFit.fit(counts)
-        if counts is not None
-        else lexical.LexicalFit.fit(lexical.term_counts([""]))
-    )
+    whole = lexical.term_counts([d.lexical for d in documents] or [""])
+    fit = lexical.LexicalFit.fit(whole)
     fit_row = SearchFit(kind=lexical.KIND, n_docs=total, state=fit.to_bytes())
     session.add(fit_row)
     session.flush()
-    vectors = fit.weigh(counts) if counts is not None else None
+    vectors = fit.weigh(_document_counts(documents)) if documents else None
 
     semantic = semantic_enabled()
     model = get_settings().embedding_model if semantic else None
@@ -189,6 +188,16 @@ def rebuild_index(
     session.flush()
     log.info("search index rebuilt: %d agents, fit %d", total, fit_row.id)
     return total
+
+
+def _current_kind(session: Session, state: SearchIndexState) -> bool:
+    """Whether the current fit's vectors have this version's layout."""
+    kind = session.scalar(select(SearchFit.kind).where(SearchFit.id == state.fit_id))
+    return kind == lexical.KIND
+
+
+def _document_counts(documents: list[AgentDocument]):  # noqa: ANN202
+    return lexical.document_counts([d.lexical for d in documents], [d.fields for d in documents])
 
 
 def _reusable_semantic(

@@ -1,8 +1,11 @@
 """The `tfidf` embedder: hashed word stems and character n-grams, IDF fitted on the registry.
 
-A vector is two blocks in one sparse space: stemmed words (weight 0.6) and character 3-5-grams
-of the same words (weight 0.4, catches compounds, misspellings and partial words). Each block is
-sublinear-TF x IDF and L2-normalised, so the dot product of two vectors is a cosine in [0, 1].
+A query vector is two blocks in one sparse space: stemmed words (weight 0.6) and character
+3-5-grams of the same words (weight 0.4, catches compounds, misspellings and partial words). Each
+block is sublinear-TF x IDF and L2-normalised, so the dot product of two vectors is a cosine in
+[0, 1]. An agent's stored vector (`tfidf-hash-v2`) holds that pair of blocks for its whole text,
+then one more pair per field (name, description, prompt), each weighed with the same whole-text
+IDF: a query's columns shifted by `GROUP * k` give its cosine with field k (the re-rank's inputs).
 Hashing keeps the fitted state small (document frequencies only) and lets a new agent's
 unseen words count before the next refit.
 """
@@ -19,9 +22,12 @@ from sklearn.feature_extraction.text import HashingVectorizer
 
 from core.search.text import content_tokens, stems
 
-KIND = "tfidf-hash-v1"
+KIND = "tfidf-hash-v2"  # v1 (before issue 13) stored the whole-text blocks only
 BLOCK = 1 << 20
-DIMENSIONS = 2 * BLOCK
+DIMENSIONS = 2 * BLOCK  # one (words, chars) pair: a query, and the fit's document frequencies
+GROUP = DIMENSIONS
+FIELDS = ("name", "description", "prompt")
+DOC_DIMENSIONS = GROUP * (1 + len(FIELDS))  # whole text, then each field
 WORD_WEIGHT = 0.6
 COUNTS_CACHE_SIZE = 20_000
 
@@ -59,7 +65,7 @@ def term_counts(texts: list[str], *, memoise: bool = True) -> sparse.csr_matrix:
         for i, text in enumerate(missing):
             start, end = computed.indptr[i], computed.indptr[i + 1]
             _counts_cache[text] = (computed.indices[start:end], computed.data[start:end])
-    return stack([_counts_cache[t] for t in texts])
+    return stack([_counts_cache[t] for t in texts], width=DIMENSIONS)
 
 
 def _count(texts: list[str]) -> sparse.csr_matrix:
@@ -89,6 +95,7 @@ class LexicalFit:
 
     n_docs: int
     df: np.ndarray  # documents containing each hashed feature
+    kind: str = KIND  # the stored vectors' layout; another kind's vectors must be rebuilt
     idf: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -115,32 +122,43 @@ class LexicalFit:
         return buffer.getvalue()
 
     @classmethod
-    def from_bytes(cls, blob: bytes) -> LexicalFit:
+    def from_bytes(cls, blob: bytes, kind: str = KIND) -> LexicalFit:
         with np.load(io.BytesIO(blob)) as data:
             df = np.zeros(DIMENSIONS, dtype=np.int32)
             df[data["index"]] = data["df"]
-            return cls(n_docs=int(data["n_docs"]), df=df)
+            return cls(n_docs=int(data["n_docs"]), df=df, kind=kind)
 
     def embed(self, texts: list[str]) -> sparse.csr_matrix:
+        """Query vectors: the (words, chars) pair of blocks."""
         return self.weigh(term_counts(texts, memoise=False))
 
     def weigh(self, counts: sparse.csr_matrix) -> sparse.csr_matrix:
-        """Counts to unit vectors: sublinear TF x IDF, each block normalised then weighted."""
+        """Counts to unit vectors: sublinear TF x IDF, each block normalised then weighted.
+
+        Works on any number of (words, chars) groups: the IDF of column j is that of j % GROUP.
+        """
         vectors = counts.astype(np.float32, copy=True)
-        vectors.data = (1.0 + np.log(vectors.data)) * self.idf[vectors.indices]
-        rows = np.repeat(np.arange(vectors.shape[0]), np.diff(vectors.indptr))
-        in_words = vectors.indices < BLOCK
-        squares = vectors.data.astype(np.float64) ** 2
+        vectors.data = (1.0 + np.log(vectors.data)) * self.idf[vectors.indices % GROUP]
         n = vectors.shape[0]
-        word_norm = np.sqrt(np.bincount(rows, weights=squares * in_words, minlength=n))
-        char_norm = np.sqrt(np.bincount(rows, weights=squares * ~in_words, minlength=n))
-        scale = np.where(
-            in_words,
-            np.sqrt(WORD_WEIGHT) / np.maximum(word_norm[rows], 1e-12),
-            np.sqrt(1.0 - WORD_WEIGHT) / np.maximum(char_norm[rows], 1e-12),
-        )
-        vectors.data = (vectors.data * scale).astype(np.float32)
+        blocks = -(-vectors.shape[1] // BLOCK)
+        rows = np.repeat(np.arange(n), np.diff(vectors.indptr))
+        block = rows * blocks + vectors.indices // BLOCK
+        squares = vectors.data.astype(np.float64) ** 2
+        norm = np.sqrt(np.bincount(block, weights=squares, minlength=n * blocks))
+        in_words = (vectors.indices // BLOCK) % 2 == 0
+        weight = np.where(in_words, np.sqrt(WORD_WEIGHT), np.sqrt(1.0 - WORD_WEIGHT))
+        vectors.data = (vectors.data * weight / np.maximum(norm[block], 1e-12)).astype(np.float32)
         return vectors
+
+
+def document_counts(whole: list[str], fields: list[tuple[str, ...]]) -> sparse.csr_matrix:
+    """Agents' counts in the stored layout: the whole text's pair of blocks, then each field's."""
+    parts = [term_counts(whole)]
+    for k in range(len(FIELDS)):
+        parts.append(term_counts([f[k] for f in fields]))
+    counts = sparse.hstack(parts, format="csr", dtype=np.float32)
+    counts.sort_indices()
+    return counts
 
 
 def pack(vector: sparse.csr_matrix) -> bytes:
@@ -156,10 +174,12 @@ def unpack(blob: bytes) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
-def stack(rows: list[tuple[np.ndarray, np.ndarray]]) -> sparse.csr_matrix:
+def stack(
+    rows: list[tuple[np.ndarray, np.ndarray]], width: int = DOC_DIMENSIONS
+) -> sparse.csr_matrix:
     """Unpacked rows to one CSR matrix."""
     lengths = np.fromiter((len(index) for index, _ in rows), dtype=np.int64, count=len(rows))
     indptr = np.concatenate([[0], np.cumsum(lengths)])
     indices = np.concatenate([index for index, _ in rows]) if rows else np.zeros(0, np.int32)
     data = np.concatenate([values for _, values in rows]) if rows else np.zeros(0, np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), DIMENSIONS))
+    return sparse.csr_matrix((data, indices, indptr), shape=(len(rows), width))

@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 from core.config import get_settings
 from core.errors import DomainError, NotFoundError, ValidationError
 from core.models import Agent, AgentStatus
-from core.search import pgvector_index
+from core.search import lexical, pgvector_index, rerank
 from core.search.index_state import read_version
 from core.search.indexing import load_fit
 from core.search.memory_index import Snapshot, memory_index_for
-from core.search.relevance import Relevance, calibration, ranking_scores
+from core.search.relevance import Calibration, Relevance, calibration, ranking_scores
 from core.search.semantic import get_semantic_embedder, semantic_enabled
 from core.search.text import agent_document
 
@@ -51,7 +51,10 @@ class SearchHit:
 
 def no_match_threshold() -> float:
     """The similarity below which a hit is "no good match" for the configured backend."""
-    return calibration(get_settings().embedding_backend).no_match
+    settings = get_settings()
+    model = rerank.model_for("hybrid" if semantic_enabled() else "tfidf")
+    reranked = settings.search_rerank and model is not None
+    return calibration(settings.embedding_backend, reranked=reranked).no_match
 
 
 def search_agents(
@@ -64,6 +67,8 @@ def search_agents(
 ) -> list[SearchHit]:
     """Agents whose text best matches `query`, similarity in [0, 1], best first.
 
+    With SEARCH_RERANK (default on) the best candidates are re-scored by the learned re-rank
+    (`core.search.rerank`); the similarity is then its probability of being the right agent.
     At equal relevance approved and production agents come first (SEARCH_STATUS_BOOST);
     each hit carries a relevance label calibrated for the backend (`core.search.relevance`).
     """
@@ -75,11 +80,48 @@ def search_agents(
     if snapshot is None:
         return []
     fit = load_fit(session, epoch=snapshot.version.epoch, fit_id=snapshot.version.fit_id)
-    scores = snapshot.lexical_scores(fit.embed([text]))
-    if semantic_enabled():
-        vector = get_semantic_embedder().embed_query(text)
-        scores = _blend(session, snapshot, scores, vector, limit=limit)
-    return _hits(session, snapshot, scores, limit, min_similarity, wanted, exclude=None)
+    model = _rerank_model(fit)
+    columns = score_columns(session, snapshot, fit, text, limit=limit, fields=model is not None)
+    backend = get_settings().embedding_backend
+    if model is None:
+        scores, labels = columns[:, 0], calibration(backend)
+    else:
+        scores, labels = rerank.rerank(columns, model), calibration(backend, reranked=True)
+    return _hits(session, snapshot, scores, limit, min_similarity, wanted, None, labels)
+
+
+def score_columns(
+    session: Session,
+    snapshot: Snapshot,
+    fit: lexical.LexicalFit,
+    text: str,
+    *,
+    limit: int,
+    fields: bool,
+) -> np.ndarray:
+    """(agents x columns): the first-stage score; with `fields` also the re-rank's other
+    inputs, the per-field cosines and (hybrid) the dense cosine."""
+    query = fit.embed([text])
+    if fields:
+        blocks = snapshot.block_cosines(query)
+        first = lexical.WORD_WEIGHT * blocks[:, 0] + (1.0 - lexical.WORD_WEIGHT) * blocks[:, 1]
+    else:
+        blocks = np.zeros((len(snapshot.ids), 0), dtype=np.float32)
+        first = snapshot.lexical_scores(query)
+    if not semantic_enabled():
+        return np.column_stack([first, blocks]) if fields else first[:, None]
+    vector = get_semantic_embedder().embed_query(text)
+    dense = _semantic(session, snapshot, first, vector, limit=limit)
+    weight = get_settings().search_semantic_weight
+    blended = weight * dense + (1.0 - weight) * first
+    return np.column_stack([blended, blocks, dense]) if fields else blended[:, None]
+
+
+def _rerank_model(fit: lexical.LexicalFit) -> rerank.TreeModel | None:
+    """The shipped re-rank model, unless SEARCH_RERANK is off or the index predates it."""
+    if not get_settings().search_rerank or fit.kind != lexical.KIND:
+        return None
+    return rerank.model_for("hybrid" if semantic_enabled() else "tfidf")
 
 
 def similar_agents(session: Session, *, agent_id: int, limit: int = 5) -> list[SearchHit]:
@@ -108,7 +150,8 @@ def similar_agents(session: Session, *, agent_id: int, limit: int = 5) -> list[S
         else:
             vector = get_semantic_embedder().embed([agent_document(agent).semantic])[0]
         scores = _blend(session, snapshot, scores, vector, limit=limit + 1)
-    return _hits(session, snapshot, scores, limit, 0.0, None, exclude=agent_id)
+    labels = calibration(get_settings().embedding_backend)
+    return _hits(session, snapshot, scores, limit, 0.0, None, agent_id, labels)
 
 
 def _snapshot(session: Session) -> Snapshot | None:
@@ -128,12 +171,20 @@ def _blend(
 ) -> np.ndarray:
     """Hybrid score: w x semantic cosine + (1 - w) x lexical cosine."""
     weight = get_settings().search_semantic_weight
+    semantic = _semantic(session, snapshot, lexical, vector, limit=limit)
+    return weight * semantic + (1.0 - weight) * lexical
+
+
+def _semantic(
+    session: Session, snapshot: Snapshot, lexical: np.ndarray, vector: np.ndarray, *, limit: int
+) -> np.ndarray:
+    """Dense cosines clipped to [0, 1] (pgvector: for its neighbours and the lexical best)."""
     model = get_settings().embedding_model
     if pgvector_index.is_available(session) and len(vector) == pgvector_index.DIMENSIONS:
         semantic = _semantic_from_pgvector(session, snapshot, lexical, vector, model, limit)
     else:
         semantic = snapshot.semantic_scores(vector, model)
-    return weight * np.clip(semantic, 0.0, 1.0) + (1.0 - weight) * lexical
+    return np.clip(semantic, 0.0, 1.0)
 
 
 def _semantic_from_pgvector(
@@ -186,8 +237,8 @@ def _hits(
     limit: int,
     min_similarity: float,
     statuses: list[AgentStatus] | None,
-    *,
     exclude: int | None,
+    labels: Calibration,
 ) -> list[SearchHit]:
     """The best `limit` live agents passing the filters (deleted ones drop out here).
 
@@ -198,7 +249,6 @@ def _hits(
     floor = max(min_similarity - 1e-6, 0.0)
     settings = get_settings()
     boost = settings.search_status_boost
-    labels = calibration(settings.embedding_backend)
     found: list[tuple[float, int, SearchHit]] = []
     chunk = max(4 * limit + 1, 50)
     for positions in _ranked(scores, floor, chunk):

@@ -23,6 +23,7 @@ class AgentDocument:
 
     lexical: str
     semantic: str
+    fields: tuple[str, str, str] = ("", "", "")  # name, description, prompt (lexical.FIELDS)
 
     @property
     def text_hash(self) -> str:
@@ -40,7 +41,8 @@ def agent_document(agent) -> AgentDocument:  # noqa: ANN001
     lexical = "\n".join(part for part in parts if part)
     semantic_parts = [f"{agent.name}.", agent.description, tools, prompt]
     semantic = " ".join(part for part in semantic_parts if part)
-    return AgentDocument(lexical=lexical, semantic=semantic)
+    fields = (agent.name or "", agent.description or "", prompt)
+    return AgentDocument(lexical=lexical, semantic=semantic, fields=fields)
 
 
 def content_tokens(text: str) -> list[str]:

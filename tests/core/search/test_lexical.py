@@ -71,4 +71,4 @@ def test_pack_unpack_stack() -> None:
     fit = lexical.LexicalFit.fit(lexical.term_counts(TEXTS))
     vectors = fit.embed(TEXTS)
     rows = [lexical.unpack(lexical.pack(vectors[i])) for i in range(3)]
-    assert np.allclose(lexical.stack(rows).toarray(), vectors.toarray())
+    assert np.allclose(lexical.stack(rows, width=lexical.DIMENSIONS).toarray(), vectors.toarray())

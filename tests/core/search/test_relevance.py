@@ -36,10 +36,11 @@ def test_labels_follow_the_calibrated_bands() -> None:
 
 
 @pytest.mark.parametrize("backend", sorted(CALIBRATIONS))
-def test_each_backend_has_ordered_bands(backend: str) -> None:
-    bands = calibration(backend)
+@pytest.mark.parametrize("reranked", [False, True])
+def test_each_backend_has_ordered_bands(backend: str, reranked: bool) -> None:
+    bands = calibration(backend, reranked=reranked)
     assert 0 < bands.no_match < bands.good < bands.strong < 1
-    assert calibration(f" {backend.upper()} ") == bands
+    assert calibration(f" {backend.upper()} ", reranked=reranked) == bands
 
 
 def test_usable_agents_get_the_boost_and_only_they() -> None:
@@ -125,7 +126,8 @@ def test_no_boost_keeps_the_plain_order(db_url, monkeypatch) -> None:  # noqa: A
 def test_hits_carry_a_relevance_label(db_url) -> None:  # noqa: ANN001
     _registry(db_url, [AgentStatus.APPROVED])
     hit = _search(db_url, query="books supplier invoices into the accounting ledger")[0]
-    assert hit.relevance == calibration("tfidf").label(hit.similarity)
+    # Search similarities are the re-rank's probabilities (issue 13): their own calibration.
+    assert hit.relevance == calibration("tfidf", reranked=True).label(hit.similarity)
     assert hit.relevance in {Relevance.STRONG, Relevance.GOOD}
     assert hit.to_dict() == {
         "id": hit.id,
@@ -147,7 +149,7 @@ def test_nonsense_is_no_good_match(db_url) -> None:  # noqa: ANN001
         ],
     )
     threshold = no_match_threshold()
-    assert threshold == calibration("tfidf").no_match
+    assert threshold == calibration("tfidf", reranked=True).no_match
     everything = _search(db_url, query="qwzx blorp")
     assert all(hit.relevance == Relevance.NONE for hit in everything)
     assert _search(db_url, query="qwzx blorp", min_similarity=threshold) == []

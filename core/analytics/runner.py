@@ -74,9 +74,16 @@ def refresh_windows(url: str | None = None) -> bool:
 
 
 def roll_up(
-    *, day: date | None = None, all_days: bool = False, url: str | None = None
+    *,
+    day: date | None = None,
+    all_days: bool = False,
+    url: str | None = None,
+    refresh_views: bool = True,
 ) -> RollupResult:
     """One day, every day, or (default) the queued days; returns what changed.
+
+    `refresh_views=False` leaves rebuilding the default views to the rollup job (an HTTP
+    caller must not wait for it; until then the page reads those days from the events).
 
     Days before the retention cutoff (PostgreSQL, events dropped by month) are never
     recomputed: their rollups are all that is left of them.
@@ -85,7 +92,8 @@ def roll_up(
         cutoff = retained_since(session)
     if all_days and cutoff is None:
         result = _compute_then_store(url, compute_all)
-        refresh_windows(url)
+        if refresh_views:
+            refresh_windows(url)
         return result
     if day is not None:
         if cutoff is not None and day < cutoff:
@@ -108,5 +116,6 @@ def roll_up(
             url, lambda s, a=start, b=end: compute_range(s, start=a, end=b), (start, end)
         )
         total = _total(total, result)
-    refresh_windows(url)
+    if refresh_views:
+        refresh_windows(url)
     return total

@@ -150,6 +150,20 @@ def test_a_late_event_falls_back_until_the_views_are_rebuilt(db_url, agents):  #
     assert refresh_windows() is False  # fresh: nothing to do
 
 
+def test_a_rollup_without_refresh_leaves_the_rebuild_to_the_job(db_url, agents):  # noqa: ANN001
+    _seed(agents)
+    today = _today()
+    start, closed = today - timedelta(days=29), today - timedelta(days=5)
+    _log([{"agent_id": agents[2], "event_type": "viewed", "user": "late@corp.example",
+           "created_at": at(closed, 9)}])  # fmt: skip
+    analytics.roll_up(refresh_views=False)  # as POST /api/analytics/aggregate does
+    with session_scope() as session:
+        assert _stored(session, start, today) is None  # dropped, not rebuilt: read the events
+    assert refresh_windows() is True  # the job's next run rebuilds them
+    with session_scope() as session:
+        assert _stored(session, start, today) == _from_events(session, start, today)
+
+
 def test_a_rollup_that_changes_a_closed_day_drops_the_views(db_url, agents):  # noqa: ANN001
     _seed(agents)
     day = _today() - timedelta(days=3)

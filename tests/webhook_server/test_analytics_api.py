@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import auth
+from core.analytics import windows
 from core.db import session_scope
 from core.models import DailyMetric, UsageLog
 from webhook_server.analytics import MAX_EVENTS
@@ -125,3 +126,5 @@ def test_aggregate_endpoint(client, token, agent):
     assert response.status_code == 400
     with session_scope() as session:
         assert session.scalar(select(DailyMetric.executions)) == 1
+        # the default views' rebuild is the rollup job's, not the HTTP caller's
+        assert not windows.is_fresh(session, datetime.now(UTC).date())

@@ -41,6 +41,13 @@ def _shared_file() -> int | None:
 _IDLE_FILE = _shared_file()  # the master imports this module before forking the workers
 
 
+def _connection_waiting(listener) -> bool:  # noqa: ANN001
+    """Whether the listening socket still has a connection to accept (poll, no wait)."""
+    poller = select.poll()
+    poller.register(listener, select.POLLIN)
+    return bool(poller.poll(0))
+
+
 class BalancedThreadWorker(ThreadWorker):
     _conns = 0
     _idle_fd: int | None = None
@@ -73,7 +80,7 @@ class BalancedThreadWorker(ThreadWorker):
             deadline = time.monotonic() + ACCEPT_DEFER_SECONDS
             while self._other_worker_idle() and time.monotonic() < deadline:
                 time.sleep(_POLL_SECONDS)
-                if not select.select([listener], [], [], 0)[0]:
+                if not _connection_waiting(listener):
                     return  # an idle worker took it
         super().accept(listener)
 

@@ -51,10 +51,8 @@ class SearchHit:
 
 def no_match_threshold() -> float:
     """The similarity below which a hit is "no good match" for the configured backend."""
-    settings = get_settings()
-    model = rerank.model_for("hybrid" if semantic_enabled() else "tfidf")
-    reranked = settings.search_rerank and model is not None
-    return calibration(settings.embedding_backend, reranked=reranked).no_match
+    reranked = _shipped_model() is not None
+    return calibration(get_settings().embedding_backend, reranked=reranked).no_match
 
 
 def search_agents(
@@ -117,11 +115,16 @@ def score_columns(
     return np.column_stack([blended, blocks, dense]) if fields else blended[:, None]
 
 
-def _rerank_model(fit: lexical.LexicalFit) -> rerank.TreeModel | None:
-    """The shipped re-rank model, unless SEARCH_RERANK is off or the index predates it."""
-    if not get_settings().search_rerank or fit.kind != lexical.KIND:
+def _shipped_model() -> rerank.TreeModel | None:
+    """The re-rank model for the configured backend, unless SEARCH_RERANK is off."""
+    if not get_settings().search_rerank:
         return None
     return rerank.model_for("hybrid" if semantic_enabled() else "tfidf")
+
+
+def _rerank_model(fit: lexical.LexicalFit) -> rerank.TreeModel | None:
+    """The shipped re-rank model, unless SEARCH_RERANK is off or the index predates it."""
+    return _shipped_model() if fit.kind == lexical.KIND else None
 
 
 def similar_agents(session: Session, *, agent_id: int, limit: int = 5) -> list[SearchHit]:

@@ -116,7 +116,7 @@ def floor_with_p95(dialect: str) -> str:
 
 def events_only_summary(dialect: str, start: date, end: date) -> list[str]:
     """Baseline: the 30-day headline figures read from the events alone (what a registry
-    without rollups or daily_agent_users does): counts and sums, distinct users, the p95 row."""
+    without rollups or per-user rollup tables does): counts and sums, distinct users, the p95 row."""
     lo, hi = f"'{start} 00:00:00'", f"'{end + timedelta(days=1)} 00:00:00'"
     if dialect == "postgresql":
         lo, hi = f"TIMESTAMP {lo}", f"TIMESTAMP {hi}"
@@ -290,12 +290,12 @@ def check_p95_against_postgres(url: str) -> int:
     return len(rows)
 
 
-ROLLUP_TABLES = ("daily_metrics", "daily_model_metrics", "daily_agent_users", "daily_totals")
+ROLLUP_TABLES = ("daily_metrics", "daily_model_metrics", "daily_agent_user_sets", "daily_totals")
 
 
 def clear_rollups(url: str) -> None:
     """Empty the rollup tables of a reused database (untimed): its first rollup is cold again.
-    TRUNCATE on the servers: a DELETE would leave a million dead rows in daily_agent_users
+    TRUNCATE on the servers: a DELETE would leave dead rows (a million in the former per-user table)
     that the next insert wades through (PostgreSQL: 2x slower), unlike a fresh load."""
     engine = get_engine(url)
     with engine.begin() as connection:

@@ -15,8 +15,8 @@ from typing import Any
 from sqlalchemy import bindparam, false, func, select
 from sqlalchemy.orm import Session
 
-from core.analytics import range_stats
-from core.models import DailyAgentUser, DailyMetric, DailyModelMetric, DailyTotal, RollupQueue
+from core.analytics import agent_sets, range_stats
+from core.models import DailyMetric, DailyModelMetric, DailyTotal, RollupQueue
 
 _M = DailyMetric.__table__.c
 _MM = DailyModelMetric.__table__.c
@@ -53,9 +53,6 @@ _STATEMENTS = {one: (_sums(one), _unpriced(one)) for one in (False, True)}
 _TOTALS = select(
     DailyTotal.__table__.c.unique_users, DailyTotal.__table__.c.p95_execution_ms
 ).where(DailyTotal.__table__.c.date == _DAY)
-_USERS = select(func.count(DailyAgentUser.__table__.c.user_id.distinct())).where(
-    DailyAgentUser.__table__.c.date == _DAY
-)
 
 
 def is_queued(session: Session, day: date) -> bool:
@@ -77,7 +74,7 @@ def closed_day_figures(session: Session, *, day: date, agent_id: int | None) -> 
         if totals is not None:
             users, p95 = int(totals.unique_users), totals.p95_execution_ms
         else:  # rolled up before daily_totals existed
-            users = int(session.scalar(_USERS, params) or 0)
+            users = agent_sets.day_user_count(session, day)
             p95 = range_stats.p95(session, start=day, end=day, executions=executions)
     total_ms = int(row.total_execution_ms)
     return {

@@ -1,6 +1,6 @@
 """Each closed day's distinct users and slowest execution times, stored compactly in
 daily_totals by the rollup, so that exact unique users and p95 over a range of days (all
-agents, no model filter) read one row per day instead of daily_agent_users and the events.
+agents, no model filter) read one row per day instead of the per-agent user sets and the events.
 
 - `user_set`: the day's distinct non-empty users as a zlib-compressed JSON array; a range's
   unique users are the size of the union of its days' sets (plus the live days' users).
@@ -81,13 +81,13 @@ def _live_users(session: Session, live: set[date]) -> set[str]:
     """The live days' distinct users, as the stored sets hold them (MariaDB: collation keys)."""
     users: set[str] = set()
     # MariaDB: CONVERT … USING resets the collation to the charset's default, so name the column's
-    collation = _user_collation(session) if dialect_name(session) == "mysql" else None
+    collation = user_collation(session) if dialect_name(session) == "mysql" else None
     for run_start, run_end in day_runs(live):
         query = select(U.user_id).where(*range_filter(run_start, run_end), U.user_id != "")
         query = query.distinct()
         if collation:  # keys of the distinct users (4x cheaper than a DISTINCT over the keys)
             distinct = query.subquery("live_users")
-            query = select(literal_column(_mariadb_key("live_users.user_id", collation)))
+            query = select(literal_column(mariadb_key("live_users.user_id", collation)))
             query = query.select_from(distinct)
         users.update(u for (u,) in session.execute(query))
     return users
@@ -157,11 +157,11 @@ _MARIADB_KEY = (
 )
 
 
-def _mariadb_key(column: str, collation: str | None = None) -> str:
+def mariadb_key(column: str, collation: str | None = None) -> str:
     return _MARIADB_KEY.format(column=column, collate=f" COLLATE {collation}" if collation else "")
 
 
-def _user_collation(session: Session) -> str:
+def user_collation(session: Session) -> str:
     return session.execute(
         text(
             "SELECT COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
@@ -174,7 +174,7 @@ def _user_arrays(session: Session) -> dict[Any, str]:
     name = dialect_name(session)
     statement = _USER_ARRAYS[name]
     if name == "mysql":  # ru_users' column may carry another collation than usage_logs'
-        statement = statement.format(key=_mariadb_key("user_id", _user_collation(session)))
+        statement = statement.format(key=mariadb_key("user_id", user_collation(session)))
     return dict(session.execute(text(statement)).all())
 
 

@@ -1,26 +1,25 @@
 """Unique users and the exact p95 over a date range — the two figures a sum of daily rows
 cannot give.
 
-Unique users: the closed days' distinct users come from daily_agent_users (filled by the
-rollup), today's and queued days' from the events, deduplicated together by a UNION. With a
-model filter they are the users of that model's executions, read from the events. p95 is the
-nearest-rank 95th percentile of the range's execution times, from the events (per agent in
-one window pass). Ranges are `start`..`end` inclusive UTC days; `live` are the days of the
-range computed live (figures.live_days).
+Unique users: the closed days' distinct users come from daily_agent_user_sets (one compact row
+per day and agent, filled by the rollup: agent_sets), today's and queued days' from the events,
+merged by identity (on MariaDB the collation key, so spellings the column deems equal count
+once, as COUNT(DISTINCT) does). With a model filter they are the users of that model's
+executions, read from the events. p95 is the nearest-rank 95th percentile of the range's
+execution times, from the events (per agent in one window pass). Ranges are `start`..`end`
+inclusive UTC days; `live` are the days of the range computed live (figures.live_days).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from sqlalchemy import func, literal_column, select, union, union_all
+from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import U, day_runs, range_filter
+from core.analytics import agent_sets
+from core.analytics.compute import U, range_filter
 from core.analytics.sql import dialect_name
-from core.models import DailyAgentUser
-
-D = DailyAgentUser.__table__.c
 
 
 def _event_filters(start: date, end: date, agent_id: int | None, model_name: str | None) -> list:
@@ -30,39 +29,11 @@ def _event_filters(start: date, end: date, agent_id: int | None, model_name: str
     return filters
 
 
-def _user_sets(
-    start: date,
-    end: date,
-    live: set[date],
-    today: date,
-    agent_id: int | None,
-    model_name: str | None,
-    columns: list,
-):
-    """SELECTs whose UNION is the distinct (columns…) of the range's identified users."""
-    if model_name is not None:  # per-model users: only the events know the model
-        return [
-            select(*(getattr(U, c) for c in columns)).where(
-                *_event_filters(start, end, agent_id, model_name), U.user_id != ""
-            )
-        ]
-    parts = []
-    stop = min(end + timedelta(days=1), today)
-    if start < stop:
-        closed = select(*(getattr(D, c) for c in columns)).where(D.date >= start, D.date < stop)
-        skipped = sorted(d for d in live if d < stop)
-        if skipped:
-            closed = closed.where(D.date.not_in(skipped))
-        if agent_id is not None:
-            closed = closed.where(D.agent_id == agent_id)
-        parts.append(closed)
-    for run_start, run_end in day_runs(live):
-        parts.append(
-            select(*(getattr(U, c) for c in columns)).where(
-                *range_filter(run_start, run_end, agent_id), U.user_id != ""
-            )
-        )
-    return parts
+def _model_users(start: date, end: date, agent_id: int | None, model_name: str, columns: list):
+    """The distinct (columns…) of a model's executions' identified users (only the events
+    know the model)."""
+    filters = _event_filters(start, end, agent_id, model_name)
+    return select(*columns).where(*filters, U.user_id != "").distinct().subquery()
 
 
 def unique_users(
@@ -76,17 +47,13 @@ def unique_users(
     model_name: str | None = None,
 ) -> int:
     """Distinct non-empty users over start..end (one agent, or all)."""
-    parts = _user_sets(start, end, live, today, agent_id, model_name, ["user_id"])
-    if not parts:
-        return 0
-    if len(parts) == 1:
-        users = parts[0].distinct().subquery()
+    if model_name is not None:
+        users = _model_users(start, end, agent_id, model_name, [U.user_id])
         return int(session.scalar(select(func.count()).select_from(users)) or 0)
-    users = union_all(*parts).subquery()
-    if dialect_name(session) == "postgresql":  # PostgreSQL sorts for COUNT(DISTINCT)
-        hashed = select(users.c.user_id).distinct().subquery()
-        return int(session.scalar(select(func.count()).select_from(hashed)) or 0)
-    return int(session.scalar(select(func.count(users.c.user_id.distinct()))) or 0)
+    found = agent_sets.entries(
+        session, start=start, end=end, live=live, today=today, agent_id=agent_id
+    )
+    return len({agent_sets.identity(entry) for _, entry in found})
 
 
 def unique_users_by_agent(
@@ -99,13 +66,15 @@ def unique_users_by_agent(
     agent_id: int | None = None,
     model_name: str | None = None,
 ) -> dict[int, int]:
-    """{agent id: distinct users over start..end}, in one statement."""
-    parts = _user_sets(start, end, live, today, agent_id, model_name, ["agent_id", "user_id"])
-    if not parts:
-        return {}
-    pairs = (union(*parts) if len(parts) > 1 else parts[0].distinct()).subquery()
-    query = select(pairs.c.agent_id, func.count()).group_by(pairs.c.agent_id)
-    return {a: int(n) for a, n in session.execute(query)}
+    """{agent id: distinct users over start..end}."""
+    if model_name is not None:
+        pairs = _model_users(start, end, agent_id, model_name, [U.agent_id, U.user_id])
+        query = select(pairs.c.agent_id, func.count()).group_by(pairs.c.agent_id)
+        return {a: int(n) for a, n in session.execute(query)}
+    found = agent_sets.entries(
+        session, start=start, end=end, live=live, today=today, agent_id=agent_id
+    )
+    return {a: len(users) for a, users in agent_sets.users_by_agent(found).items()}
 
 
 def p95(

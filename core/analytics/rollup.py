@@ -1,5 +1,5 @@
 """Daily rollups: computed in SQL (rollup_sql), stored in daily_metrics /
-daily_model_metrics / daily_agent_users.
+daily_model_metrics / daily_agent_user_sets.
 
 Idempotent: re-running for the same days writes the same rows (unchanged rows are not
 touched at all). Every ingest batch bumps its days' version in analytics_rollup_queue; a rollup

@@ -4,15 +4,17 @@ Compute (a read transaction; on SQLite temporary tables take no lock on the main
 - `ru_model`: executions, tokens and time per (day, agent, model); on SQLite/MariaDB with the
   p95 candidate of each model's rows from a CUME_DIST window over the (day, agent) — the
   exact p95 of the (day, agent) is the smallest candidate (one pass for both);
-- `ru_users`: event counts per (day, agent, user), the anonymous '' user included — the
-  distinct users (daily_agent_users' content) and, summed, `ru_agent`'s counts per (day,
-  agent); on PostgreSQL `ru_agent` is its own hashed pass with `percentile_disc(0.95)`;
+- `ru_users`: event counts per (day, agent, user), the anonymous '' user included;
+- `ru_sets`: one GROUP BY (day, agent) over `ru_users` — the event counts, the number of
+  identified users and their JSON array with each one's count (agent_sets: the rows of
+  daily_agent_user_sets, compressed into `ru_blobs`); on SQLite/MariaDB `ru_agent` is a copy of
+  its counts, on PostgreSQL its own hashed pass with `percentile_disc(0.95)`;
 - `ru_price`: the price of each model name over date intervals (the glob matching runs in
   Python once per model name: `PriceBook`), joined to `ru_model` for the cost in integer
   millionths of a dollar, rounded half-up — `ru_mm` and `ru_dm` are the finished rows.
 Store (a write transaction): UPDATE … FROM the changed rows only, INSERT the missing ones,
-DELETE the stale ones (days/agents without events any more) of daily_model_metrics and
-daily_metrics; daily_agent_users gets its missing triples and loses stale ones; daily_totals
+DELETE the stale ones (days/agents without events any more) of daily_model_metrics,
+daily_metrics and daily_agent_user_sets (one row per (day, agent)); daily_totals
 is rewritten for the range (one row per day, with the day's compact sets: day_sets).
 """
 
@@ -24,12 +26,21 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.analytics import day_sets
+from core.analytics import agent_sets, day_sets
 from core.analytics.prices import PriceBook
 from core.analytics.sql import dialect_name, in_memory_grouping
 from core.models import ModelPrice, utcnow
 
-TEMP_TABLES = ("ru_model", "ru_users", "ru_agent", "ru_price", "ru_mm", "ru_dm")
+TEMP_TABLES = (
+    "ru_model",
+    "ru_users",
+    "ru_sets",
+    "ru_blobs",
+    "ru_agent",
+    "ru_price",
+    "ru_mm",
+    "ru_dm",
+)
 FAR_FUTURE = date(9999, 12, 31)
 DAY_SQL = {
     "sqlite": "substr(created_at, 1, 10)",
@@ -59,6 +70,8 @@ class Dialect:
         self.temp = "TEMP" if name == "sqlite" else "TEMPORARY"
         self.div = "DIV" if name == "mysql" else "/"
         self.double = {"sqlite": "REAL", "postgresql": "DOUBLE PRECISION", "mysql": "DOUBLE"}[name]
+        self.text = "LONGTEXT" if name == "mysql" else "TEXT"
+        self.blob = {"sqlite": "BLOB", "postgresql": "BYTEA", "mysql": "LONGBLOB"}[name]
 
     def money(self, micro: str) -> str:
         """Integer millionths of a dollar as the cost_usd column's value, exactly."""
@@ -121,9 +134,10 @@ def _count(kind: str) -> str:
 
 def _columns(d: Dialect, spec: str) -> str:
     """Column declarations: D = date, I = integer, B = bigint, F = double, Y = boolean,
-    Vn = varchar(n). The declared types match the stored tables' (on SQLite their affinity
+    T = text, Z = binary, Vn = varchar(n). The declared types match the stored tables' (on SQLite their affinity
     decides whether an index serves a join: a TEXT day would not match a DATE column)."""
     kinds = {"D": "DATE", "I": "INTEGER", "B": "BIGINT", "F": d.double, "Y": "BOOLEAN"}
+    kinds |= {"T": d.text, "Z": d.blob}
     out = []
     for item in spec.split():
         name, kind = item.split(":")
@@ -135,6 +149,8 @@ TEMP_COLUMNS = {
     "ru_model": "day:D agent_id:I model_name:V120 executions:B total_tokens:B total_ms:B p95:B",
     "ru_agent": "day:D agent_id:I executions:B views:B creations:B deletions:B p95:B",
     "ru_users": "day:D agent_id:I user_id:V255 executions:B views:B creations:B deletions:B",
+    "ru_sets": "day:D agent_id:I executions:B views:B creations:B deletions:B users:B doc:T",
+    "ru_blobs": "day:D agent_id:I users:B user_set:Z",
     "ru_price": "model_name:V120 valid_from:D valid_to:D micro:B",
     "ru_mm": "day:D agent_id:I model_name:V120 executions:B total_tokens:B "
     "total_execution_ms:B cost_micro:B priced:Y p95:B",
@@ -196,10 +212,37 @@ def _users_pass(d: Dialect, where: str) -> str:
         FROM usage_logs WHERE {where} GROUP BY {d.day}, agent_id, user_id"""
 
 
-def _agent_from_users() -> str:
-    return """SELECT day, agent_id, SUM(executions), SUM(views), SUM(creations),
-               SUM(deletions), NULL
-        FROM ru_users GROUP BY day, agent_id"""
+USER_EVENTS = "executions + views + creations + deletions"
+_AGENT_FROM_SETS = (
+    "SELECT day, agent_id, executions, views, creations, deletions, NULL FROM ru_sets"
+)
+
+
+def _sets_pass(session: Session) -> str:
+    """Per (day, agent) of ru_users: event counts, identified users and their array."""
+    sums = "".join(f"SUM({c}), " for c in ("executions", "views", "creations", "deletions"))
+    return agent_sets.sets_sql(
+        session, source="ru_users", day="day", events=USER_EVENTS, extra=sums
+    )
+
+
+def _blobs(session: Session, d: Dialect) -> None:
+    """ru_blobs: ru_sets' arrays compressed (daily_agent_user_sets' rows)."""
+    _create(session, d, "ru_blobs", None)
+    rows = [
+        {"day": day, "agent_id": agent, "users": users, "user_set": agent_sets.encode(doc)}
+        for day, agent, users, doc in session.execute(
+            text("SELECT day, agent_id, users, doc FROM ru_sets WHERE users > 0")
+        )
+    ]
+    if rows:
+        session.execute(
+            text(
+                "INSERT INTO ru_blobs (day, agent_id, users, user_set) "
+                "VALUES (:day, :agent_id, :users, :user_set)"
+            ),
+            rows,
+        )
 
 
 def price_intervals(prices: PriceBook, rows: list[ModelPrice], models: list[str]) -> list[dict]:
@@ -260,7 +303,7 @@ def _finished_rows(session: Session, d: Dialect) -> None:
         "ru_dm",
         f"""SELECT a.day, a.agent_id, a.executions, a.views, a.creations, a.deletions,
                    COALESCE(s.total_tokens, 0) AS total_tokens,
-                   COALESCE(u.n, 0) AS unique_users,
+                   COALESCE(u.users, 0) AS unique_users,
                    COALESCE(s.total_ms, 0) AS total_execution_ms,
                    CASE WHEN a.executions > 0
                         THEN CAST(COALESCE(s.total_ms, 0) AS {d.double}) / a.executions
@@ -273,9 +316,7 @@ def _finished_rows(session: Session, d: Dialect) -> None:
                               SUM(cost_micro) AS cost_micro, MIN(p95) AS p95
                        FROM ru_mm GROUP BY day, agent_id) s
                    ON s.day = a.day AND s.agent_id = a.agent_id
-            LEFT JOIN (SELECT day, agent_id, COUNT(*) AS n FROM ru_users
-                       WHERE user_id <> '' GROUP BY day, agent_id) u
-                   ON u.day = a.day AND u.agent_id = a.agent_id""",
+            LEFT JOIN ru_sets u ON u.day = a.day AND u.agent_id = a.agent_id""",
     )
     for table, key in (("ru_mm", "day, agent_id, model_name"), ("ru_dm", "day, agent_id")):
         session.execute(text(f"CREATE INDEX {table}_key ON {table} ({key})"))
@@ -292,12 +333,15 @@ def compute(session: Session, *, start: date | None, end: date | None) -> None:
     with in_memory_grouping(session):
         _create(session, d, "ru_model", _model_pass(d, where), params)
         _create(session, d, "ru_users", _users_pass(d, where), params)
+        _create(session, d, "ru_sets", _sets_pass(session))
+        session.execute(text("CREATE INDEX ru_sets_key ON ru_sets (day, agent_id)"))
         if d.name == "postgresql":  # p95 by percentile_disc beside the counts (hashed groups)
             _create(session, d, "ru_agent", _agent_pass(d, where), params)
         else:
-            _create(session, d, "ru_agent", _agent_from_users())
+            _create(session, d, "ru_agent", _AGENT_FROM_SETS)
     _prices(session, d)
     _finished_rows(session, d)
+    _blobs(session, d)
 
 
 def _update(
@@ -371,79 +415,9 @@ def _sync(
     return written, deleted
 
 
-USER_EVENTS = "s.executions + s.views + s.creations + s.deletions"
-
-
-def _sync_users(session: Session, d: Dialect, where: str, params: dict) -> None:
-    """daily_agent_users := ru_users' identified users and their event counts for the range,
-    touching only what changed: insert the missing triples, update changed counts; then a day whose row count equals the computed one
-    holds exactly the computed set, so stale rows are looked for only on the other days."""
-    if _empty(session, "daily_agent_users", where, params):  # a first rollup: insert as is
-        session.execute(
-            text(
-                f"""INSERT INTO daily_agent_users (date, agent_id, user_id, events)
-                SELECT s.day, s.agent_id, s.user_id, {USER_EVENTS} FROM ru_users s
-                WHERE s.user_id <> ''"""
-            )
-        )
-        return
-    postgres = d.name == "postgresql"
-    if postgres:  # a hash anti-join: 3x faster than sorting 1M text keys for a merge join
-        session.execute(text("SET LOCAL enable_mergejoin = off"))
-        session.execute(text("SET LOCAL enable_nestloop = off"))
-    session.execute(
-        text(
-            f"""INSERT INTO daily_agent_users (date, agent_id, user_id, events)
-            SELECT s.day, s.agent_id, s.user_id, {USER_EVENTS} FROM ru_users s
-            WHERE s.user_id <> '' AND NOT EXISTS (
-                SELECT 1 FROM daily_agent_users t
-                WHERE t.date = s.day AND t.agent_id = s.agent_id AND t.user_id = s.user_id)"""
-        )
-    )
-    # Late events change the count of rows already stored.
-    session.execute(
-        text(
-            _update(
-                d,
-                "daily_agent_users",
-                "ru_users",
-                [("date", "day"), ("agent_id", "agent_id"), ("user_id", "user_id")],
-                {"events": USER_EVENTS},
-                {},
-            )
-        )
-    )
-    if postgres:
-        session.execute(text("SET LOCAL enable_mergejoin = on"))
-        session.execute(text("SET LOCAL enable_nestloop = on"))
-    stored = dict(
-        session.execute(
-            text(f"SELECT date, COUNT(*) FROM daily_agent_users WHERE {where} GROUP BY date"),
-            params,
-        ).all()
-    )
-    computed = dict(
-        session.execute(
-            text("SELECT day, COUNT(*) FROM ru_users WHERE user_id <> '' GROUP BY day")
-        ).all()
-    )
-    for day, count in stored.items():
-        if computed.get(day) == count:
-            continue
-        session.execute(
-            text(
-                """DELETE FROM daily_agent_users WHERE date = :day AND NOT EXISTS (
-                    SELECT 1 FROM ru_users s WHERE s.day = daily_agent_users.date
-                    AND s.agent_id = daily_agent_users.agent_id
-                    AND s.user_id = daily_agent_users.user_id)"""
-            ),
-            {"day": day},
-        )
-
-
 def store(session: Session, *, start: date | None, end: date | None) -> tuple[int, int]:
     """Write the computed rows; returns (rows written, stale rows deleted) of the two metric
-    tables (daily_agent_users is kept in step but not counted)."""
+    tables (daily_agent_user_sets is kept in step but not counted)."""
     d = Dialect(dialect_name(session))
     where, params = _rollup_where(d, start, end)
     now = utcnow()
@@ -476,8 +450,17 @@ def store(session: Session, *, start: date | None, end: date | None) -> tuple[in
         params=params,
         compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
     )
+    _sync(
+        session,
+        d,
+        table="daily_agent_user_sets",
+        source="ru_blobs",
+        keys=[("date", "day"), ("agent_id", "agent_id")],
+        values={"users": "s.users", "user_set": "s.user_set"},
+        where=where,
+        params=params,
+    )
     with in_memory_grouping(session):
-        _sync_users(session, d, where, params)
         day_sets.store_totals(session, where=where, params=params)
     drop_temp(session)
     return w1 + w2, d1 + d2

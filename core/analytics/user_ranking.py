@@ -1,18 +1,20 @@
-"""Top users over a date range: ranked by event count from daily_agent_users for the closed
-days plus the events of today and queued days, then the ranked few's other figures (executions,
-tokens, agents, last seen) from their events only. With a model filter, all from the events."""
+"""Top users over a date range: ranked by event count from the closed days' compact per-(day,
+agent) user sets (agent_sets; or a default view's stored counts) plus the events of today and
+queued days, then the ranked few's other figures (executions, tokens, agents, last seen) from
+their events only. With a model filter, all from the events."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, select, union_all
+from sqlalchemy import case, func, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
-from core.analytics import window_read
+from core.analytics import agent_sets, window_read
 from core.analytics.compute import U, day_runs, event_filters, range_filter
-from core.analytics.range_stats import D
+from core.analytics.day_sets import mariadb_key, user_collation
+from core.analytics.sql import dialect_name
 
 EXECUTED = U.event_type == "executed"
 
@@ -41,6 +43,32 @@ def _row(r: Any, events: int | None = None) -> dict[str, Any]:
     }
 
 
+def _stored_view(
+    session: Session, *, start: date, end: date, live: set[date], today: date, limit: int
+) -> list[tuple[str, int]] | None:
+    """A default view's ranking (all agents): its closed days' counts as the rollup job stored
+    them plus the live days' events, grouped by the database; None when no view is stored."""
+    stored = window_read.user_counts(session, start=start, end=end, live=live, today=today)
+    if stored is None:
+        return None
+    parts = [stored]
+    for run_start, run_end in day_runs(sorted(live)):
+        parts.append(
+            select(U.user_id, func.count().label("n"))
+            .where(*range_filter(run_start, run_end), U.user_id != "")
+            .group_by(U.user_id)
+        )
+    counts = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
+    events = func.sum(counts.c.n).label("events")
+    query = (
+        select(counts.c.user_id, events)
+        .group_by(counts.c.user_id)
+        .order_by(events.desc(), counts.c.user_id)
+        .limit(limit)
+    )
+    return [(u, int(n)) for u, n in session.execute(query)]
+
+
 def _ranked(
     session: Session,
     *,
@@ -51,39 +79,18 @@ def _ranked(
     agent_id: int | None,
     limit: int,
 ) -> list[tuple[str, int]]:
-    """[(user, events)] of the `limit` most active users, most events first, then by user."""
-    parts = []
-    stop = min(end + timedelta(days=1), today)
-    stored = None
-    if agent_id is None:  # a default view: its closed days' counts as the rollup job stored them
-        stored = window_read.user_counts(session, start=start, end=end, live=live, today=today)
-    if stored is not None:
-        parts.append(stored)
-    elif start < stop:
-        closed = select(D.user_id, D.events.label("n")).where(D.date >= start, D.date < stop)
-        skipped = sorted(d for d in live if d < stop)
-        if skipped:
-            closed = closed.where(D.date.not_in(skipped))
-        if agent_id is not None:
-            closed = closed.where(D.agent_id == agent_id)
-        parts.append(closed)
-    for run_start, run_end in day_runs(sorted(live)):
-        parts.append(
-            select(U.user_id, func.count().label("n"))
-            .where(*range_filter(run_start, run_end, agent_id), U.user_id != "")
-            .group_by(U.user_id)
-        )
-    if not parts:
-        return []
-    counts = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    events = func.sum(counts.c.n).label("events")
-    query = (
-        select(counts.c.user_id, events)
-        .group_by(counts.c.user_id)
-        .order_by(events.desc(), counts.c.user_id)
-        .limit(limit)
+    """[(user, events)] of the `limit` most active users, most events first, then by user (on
+    MariaDB by collation key: the column's order)."""
+    if agent_id is None:
+        kwargs = {"start": start, "end": end, "live": live, "today": today, "limit": limit}
+        stored = _stored_view(session, **kwargs)
+        if stored is not None:
+            return stored
+    counts = agent_sets.user_counts(
+        agent_sets.entries(session, start=start, end=end, live=live, today=today, agent_id=agent_id)
     )
-    return [(u, int(n)) for u, n in session.execute(query)]
+    best = sorted(counts.items(), key=lambda item: (-item[1][1], item[0]))[:limit]
+    return [(user, events) for _, (user, events) in best]
 
 
 def top_users(
@@ -113,6 +120,21 @@ def top_users(
         U.user_id
     )
     details = {r.user_id: r for r in session.execute(query)}
-    # A case-insensitive collation (MariaDB) may group a user under another spelling.
-    folded = {u.casefold(): r for u, r in details.items()}
-    return [_row(details.get(u) or folded[u.casefold()], n) for u, n in ranked]
+    if all(u in details for u in users):
+        return [_row(details[u], n) for u, n in ranked]
+    # MariaDB's collation may group a user under another spelling: match by collation key.
+    keys = _keys(session, [*users, *details])
+    by_key = {keys[u]: r for u, r in details.items()}
+    return [_row(details.get(u) or by_key[keys[u]], n) for u, n in ranked]
+
+
+def _keys(session: Session, spellings: list[str]) -> dict[str, str]:
+    """{spelling: its collation key} as the database computes it (MariaDB)."""
+    if dialect_name(session) != "mysql":
+        return {u: u for u in spellings}
+    collation = user_collation(session)
+    out = {}
+    key = text(f"SELECT {mariadb_key(':spelling', collation)}")
+    for u in set(spellings):
+        out[u] = session.scalar(key, {"spelling": u})
+    return out

@@ -38,7 +38,7 @@ def user_counts(
     session: Session, *, start: date, end: date, live: set[date], today: date
 ) -> Select | None:
     """SELECT (user_id, n): every user's events (all agents) on the range's closed days, if a
-    stored view holds them; None otherwise (then read daily_agent_users)."""
+    stored view holds them; None otherwise (then read daily_agent_user_sets)."""
     if not _fits(start, end, live, today):
         return None
     marker = select(W.agent_id).where(

@@ -21,10 +21,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from core.analytics import agent_sets
 from core.analytics.compute import U, day_start, range_filter
-from core.analytics.sql import as_date
 from core.models import (
-    DailyAgentUser,
     DailyMetric,
     RecentAgentUser,
     RollupQueue,
@@ -38,7 +37,6 @@ TAIL_SHARE = 10  # keep the top 1/10 of a view's times: exact while today ≤ it
 
 W = WindowFigures.__table__.c
 R = RecentAgentUser.__table__.c
-D = DailyAgentUser.__table__.c
 M = DailyMetric.__table__.c
 Q = RollupQueue.__table__.c
 
@@ -146,43 +144,34 @@ def _histograms(session: Session, today: date) -> dict[tuple[date, int], Counter
     return out
 
 
-def _recent_users(session: Session, today: date) -> list[dict]:
-    """Each (agent, user) of the longest view's closed days with its last day (and agent 0)."""
-    first, yesterday = first_days(today)[-1], today - timedelta(days=1)
-    rows = []
-    for agent in (D.agent_id, None):
-        key = [agent] if agent is not None else []
-        query = (
-            select(*key, D.user_id, func.max(D.date))
-            .where(D.date >= first, D.date <= yesterday)
-            .group_by(*key, D.user_id)
-        )
-        for r in session.execute(query):
-            rows.append(
-                {
-                    "agent_id": r[0] if agent is not None else ALL_AGENTS,
-                    "user_id": r[-2],
-                    "last_day": as_date(r[-1]),
-                }
-            )
-    return rows
-
-
-def _user_events(session: Session, today: date) -> list[dict]:
-    """Each user's events on each view's closed days (one GROUP BY per view: the database
-    decides which spellings are one user, as the ranking over daily_agent_users does)."""
-    yesterday = today - timedelta(days=1)
-    rows = []
-    for first in first_days(today):
-        query = (
-            select(D.user_id, func.sum(D.events))
-            .where(D.date >= first, D.date <= yesterday)
-            .group_by(D.user_id)
-        )
-        rows += [
-            {"first_day": first, "user_id": u, "events": int(n)} for u, n in session.execute(query)
-        ]
-    return rows
+def _users(session: Session, today: date) -> tuple[list[dict], list[dict]]:
+    """From the closed days' user sets (agent_sets), one pass: each (agent, user) of the longest
+    view with its last day (and agent 0: any agent), and each user's events on each view's
+    closed days. Users are merged by identity (MariaDB: the collation key — one row per user
+    the column deems one, as a GROUP BY would), each under one of its spellings."""
+    firsts = first_days(today)
+    last: dict[tuple[int, str], list] = {}
+    events: dict[tuple[date, str], list] = {}
+    sets = agent_sets.closed_sets(session, start=firsts[-1], stop=today, skip=set())
+    for day, agent, entries in sets:
+        views = [first for first in firsts if day >= first]
+        for entry in entries:
+            key = agent_sets.identity(entry)
+            for pair in ((agent, key), (ALL_AGENTS, key)):
+                seen = last.setdefault(pair, [entry[0], day])
+                seen[1] = max(seen[1], day)
+            for first in views:
+                counted = events.setdefault((first, key), [entry[0], 0])
+                counted[1] += int(entry[1])
+    recent = [
+        {"agent_id": agent, "user_id": user, "last_day": day}
+        for (agent, _), (user, day) in last.items()
+    ]
+    counts = [
+        {"first_day": first, "user_id": user, "events": n}
+        for (first, _), (user, n) in events.items()
+    ]
+    return recent, counts
 
 
 @dataclass
@@ -196,7 +185,7 @@ class Views:
 
 def compute(session: Session, today: date) -> Views:
     """The rows of the views ending today (a read-only pass)."""
-    users = _recent_users(session, today)
+    users, user_events = _users(session, today)
     histograms = _histograms(session, today)
     firsts = first_days(today)
     uniques: Counter = Counter()
@@ -219,7 +208,7 @@ def compute(session: Session, today: date) -> Views:
                 "tail": tail_of(histogram),
             }
         )
-    return Views(windows, users, _user_events(session, today))
+    return Views(windows, users, user_events)
 
 
 def store(session: Session, views: Views) -> None:

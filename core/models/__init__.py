@@ -12,7 +12,7 @@ from core.models.agents import (
 )
 from core.models.analytics import (
     EVENT_TYPES,
-    DailyAgentUser,
+    DailyAgentUserSet,
     DailyMetric,
     DailyModelMetric,
     DailyTotal,
@@ -49,7 +49,7 @@ __all__ = [
     "Comment",
     "DashboardSession",
     "DailyMetric",
-    "DailyAgentUser",
+    "DailyAgentUserSet",
     "DailyModelMetric",
     "DailyTotal",
     "DayLatency",

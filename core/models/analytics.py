@@ -103,19 +103,20 @@ class DailyModelMetric(Base):
     )
 
 
-class DailyAgentUser(Base):
-    """Who used an agent on a day: one row per (UTC date, agent, non-empty user) with that
-    user's event count, filled by the rollup. Exact unique users and top users over any range
-    of closed days without reading the events."""
+class DailyAgentUserSet(Base):
+    """Who used an agent on a day, compactly: one row per (UTC date, agent) with identified
+    users, holding their number and, zlib-compressed JSON (core.analytics.agent_sets), each
+    distinct non-empty user with that user's event count. Filled by the rollup: exact unique
+    users and top users over any range of closed days without reading the events."""
 
-    __tablename__ = "daily_agent_users"
+    __tablename__ = "daily_agent_user_sets"
 
     date: Mapped[date] = mapped_column(Date, primary_key=True)
     agent_id: Mapped[int] = mapped_column(
         ForeignKey("agent_configs.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
-    user_id: Mapped[str] = mapped_column(String(255), primary_key=True)
-    events: Mapped[int] = mapped_column(Integer)
+    users: Mapped[int] = mapped_column(Integer)
+    user_set: Mapped[bytes] = mapped_column(Blob)
 
 
 class DailyTotal(Base):
@@ -202,7 +203,7 @@ class DayLatency(Base):
 
 class WindowUser(Base):
     """Each user's events (all agents) on a default view's closed days (first_day..yesterday):
-    the top-users ranking of the view without reading a month of daily_agent_users."""
+    the top-users ranking of the view without reading a month of daily_agent_user_sets."""
 
     __tablename__ = "analytics_window_users"
 

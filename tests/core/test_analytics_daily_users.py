@@ -1,4 +1,4 @@
-"""daily_agent_users and daily_totals: filled by the rollup, kept exact when events change,
+"""daily_agent_user_sets and daily_totals: filled by the rollup, kept exact when events change,
 and the range uniques built on them agree with a count over the events, on every backend."""
 
 from __future__ import annotations
@@ -10,8 +10,9 @@ import pytest
 from sqlalchemy import select
 
 from core import analytics
+from core.analytics import agent_sets
 from core.db import session_scope
-from core.models import DailyAgentUser, DailyTotal, UsageLog
+from core.models import DailyAgentUserSet, DailyTotal, UsageLog
 from tests.core.analytics_helpers import at, p95, past_days, random_events
 
 
@@ -30,17 +31,24 @@ def _day(event: dict):  # noqa: ANN202
 
 
 def _triples() -> dict[tuple, int]:
-    """{(date, agent, user): events} as stored."""
+    """{(date, agent, user): events} as stored: the per-(day, agent) sets decoded, each row's
+    user count checked against its set."""
     with session_scope() as session:
         rows = session.execute(
             select(
-                DailyAgentUser.date,
-                DailyAgentUser.agent_id,
-                DailyAgentUser.user_id,
-                DailyAgentUser.events,
+                DailyAgentUserSet.date,
+                DailyAgentUserSet.agent_id,
+                DailyAgentUserSet.users,
+                DailyAgentUserSet.user_set,
             )
         ).all()
-    return {tuple(r[:3]): r[3] for r in rows}
+    out = {}
+    for day, agent, users, blob in rows:
+        entries = agent_sets.decode(blob)
+        assert users == len(entries) > 0
+        out |= {(day, agent, e[0]): e[1] for e in entries}
+    assert len(out) == sum(r.users for r in rows)  # no user twice in a set
+    return out
 
 
 def _totals() -> dict:
@@ -93,7 +101,7 @@ def test_rollup_fills_and_keeps_the_daily_user_tables_exact(agents):
 
 
 def test_range_uniques_mix_rollups_and_live_days(agents):
-    """Closed days from daily_agent_users, today from the events, a user on both counted once."""
+    """Closed days from the per-agent user sets, today from the events, a user on both counted once."""
     yesterday, today = past_days(1)[0], datetime.now(UTC).date()
     old = [
         {"agent_id": agents[0], "event_type": "viewed", "user": u, "created_at": at(yesterday)}
@@ -162,7 +170,7 @@ def _top(start, end, **kwargs) -> list[dict]:  # noqa: ANN001, ANN003
 
 
 def test_top_users_mix_rollups_queued_and_live_days(agents):
-    """Closed days ranked from daily_agent_users' counts, a queued day and today from the
+    """Closed days ranked from the per-agent user sets' counts, a queued day and today from the
     events: the same rows as a count over the events, with and without an agent filter."""
     days = past_days(4)
     today = datetime.now(UTC).date()

@@ -161,11 +161,13 @@ TEMP_COLUMNS = {
 
 def _create(session: Session, d: Dialect, table: str, select_sql: str | None, params=None) -> None:  # noqa: ANN001
     """CREATE a temporary table with declared types, filled by `select_sql` if given."""
-    # SQLite/MariaDB: rows arrive sorted, the key serves the anti-joins. PostgreSQL hashes
+    # SQLite/MariaDB: rows arrive sorted, ru_sets groups them in key order. PostgreSQL hashes
     # them instead (a text key under a linguistic collation costs ~30 s at 1M rows).
     keyed = table == "ru_users" and d.name != "postgresql"
     key = ", PRIMARY KEY (day, agent_id, user_id)" if keyed else ""
     tail = " WITHOUT ROWID" if key and d.name == "sqlite" else ""
+    if table in ("ru_sets", "ru_blobs"):  # declared, not added: MariaDB would copy the texts
+        key = ", PRIMARY KEY (day, agent_id)"
     session.execute(
         text(f"CREATE {d.temp} TABLE {table} ({_columns(d, TEMP_COLUMNS[table])}{key}){tail}")
     )
@@ -334,7 +336,6 @@ def compute(session: Session, *, start: date | None, end: date | None) -> None:
         _create(session, d, "ru_model", _model_pass(d, where), params)
         _create(session, d, "ru_users", _users_pass(d, where), params)
         _create(session, d, "ru_sets", _sets_pass(session))
-        session.execute(text("CREATE INDEX ru_sets_key ON ru_sets (day, agent_id)"))
         if d.name == "postgresql":  # p95 by percentile_disc beside the counts (hashed groups)
             _create(session, d, "ru_agent", _agent_pass(d, where), params)
         else:

@@ -32,6 +32,9 @@ T = DailyTotal.__table__.c
 M = DailyMetric.__table__.c
 
 
+EMPTY = zlib.compress(b"[]", 1)
+
+
 def decode_users(blob: bytes) -> list[str]:
     return json.loads(zlib.decompress(blob))
 
@@ -137,21 +140,6 @@ def range_figures(
     return users, float(top[-1]), True
 
 
-# Each day's distinct identified users as one JSON array, built in the database (a million
-# (day, user) rows fetched one by one cost more than the rest of this step). MariaDB compares
-# users under the column's collation (case- and accent-insensitive, trailing spaces ignored):
-# its sets hold the users' collation keys, so that a union in Python counts what
-# COUNT(DISTINCT) counts; JSON_ARRAYAGG is capped by group_concat_max_len, raised by
-# `in_memory_grouping` for the rollup.
-_USER_ARRAYS = {
-    "sqlite": "SELECT day, json_group_array(DISTINCT user_id) FROM ru_users "
-    "WHERE user_id <> '' GROUP BY day",
-    "postgresql": "SELECT day, CAST(json_agg(user_id) AS TEXT) FROM (SELECT DISTINCT day, user_id "
-    "FROM ru_users WHERE user_id <> '') d GROUP BY day",
-    # ru_users is keyed by (day, agent, user): grouped in key order, a small tree per day.
-    "mysql": "SELECT day, JSON_ARRAYAGG(DISTINCT {key}) FROM ru_users WHERE user_id <> '' "
-    "GROUP BY day",
-}
 _MARIADB_KEY = (
     "HEX(WEIGHT_STRING(CONVERT(TRIM(TRAILING ' ' FROM {column}) USING utf8mb4){collate}))"
 )
@@ -170,18 +158,16 @@ def user_collation(session: Session) -> str:
     ).scalar_one()
 
 
-def _user_arrays(session: Session) -> dict[Any, str]:
-    name = dialect_name(session)
-    statement = _USER_ARRAYS[name]
-    if name == "mysql":  # ru_users' column may carry another collation than usage_logs'
-        statement = statement.format(key=mariadb_key("user_id", user_collation(session)))
-    return dict(session.execute(text(statement)).all())
-
-
 def store_totals(session: Session, *, where: str, params: dict) -> None:
-    """daily_totals for a computed rollup range (rollup_sql's temporary tables ru_users and
-    ru_agent): each day's distinct users (count and set), p95 and slowest times."""
-    users = _user_arrays(session)
+    """daily_totals for a computed rollup range (rollup_sql's temporary tables ru_days — each
+    day's distinct users, the union of its agents' sets, MariaDB: their collation keys, so that
+    a union counts what COUNT(DISTINCT) counts under the column's case- and accent-insensitive
+    collation — and ru_agent): each day's distinct users (count and set), p95 and slowest
+    times."""
+    users = {
+        day: (n, blob)
+        for day, n, blob in session.execute(text("SELECT day, users, user_set FROM ru_days"))
+    }
     executions = dict(
         session.execute(text("SELECT day, SUM(executions) FROM ru_agent GROUP BY day")).all()
     )
@@ -201,13 +187,13 @@ def store_totals(session: Session, *, where: str, params: dict) -> None:
             top = [t for (t,) in session.execute(query)]
             p95 = float(top[p95_rank_from_top(n) - 1])
             kept, floor = slow_tail(top, n)
-        array = users.get(day) or "[]"
+        count, blob = users.get(day) or (0, EMPTY)
         rows.append(
             {
                 "day": day,
-                "users": len(set(json.loads(array))),
+                "users": count,
                 "p95": p95,
-                "user_set": zlib.compress(array.encode(), 1),
+                "user_set": blob,
                 "slow_times": encode_times(kept),
                 "slow_floor": floor,
             }

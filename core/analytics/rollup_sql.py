@@ -20,6 +20,7 @@ is rewritten for the range (one row per day, with the day's compact sets: day_se
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, time
 from typing import Any
 
@@ -36,6 +37,7 @@ TEMP_TABLES = (
     "ru_users",
     "ru_sets",
     "ru_blobs",
+    "ru_days",
     "ru_agent",
     "ru_price",
     "ru_mm",
@@ -151,6 +153,7 @@ TEMP_COLUMNS = {
     "ru_users": "day:D agent_id:I user_id:V255 executions:B views:B creations:B deletions:B",
     "ru_sets": "day:D agent_id:I executions:B views:B creations:B deletions:B users:B doc:T",
     "ru_blobs": "day:D agent_id:I users:B user_set:Z",
+    "ru_days": "day:D users:B user_set:Z",
     "ru_price": "model_name:V120 valid_from:D valid_to:D micro:B",
     "ru_mm": "day:D agent_id:I model_name:V120 executions:B total_tokens:B "
     "total_execution_ms:B cost_micro:B priced:Y p95:B",
@@ -168,6 +171,8 @@ def _create(session: Session, d: Dialect, table: str, select_sql: str | None, pa
     tail = " WITHOUT ROWID" if key and d.name == "sqlite" else ""
     if table in ("ru_sets", "ru_blobs"):  # declared, not added: MariaDB would copy the texts
         key = ", PRIMARY KEY (day, agent_id)"
+    if table == "ru_days":
+        key = ", PRIMARY KEY (day)"
     session.execute(
         text(f"CREATE {d.temp} TABLE {table} ({_columns(d, TEMP_COLUMNS[table])}{key}){tail}")
     )
@@ -229,22 +234,37 @@ def _sets_pass(session: Session) -> str:
 
 
 def _blobs(session: Session, d: Dialect) -> None:
-    """ru_blobs: ru_sets' arrays compressed (daily_agent_user_sets' rows)."""
+    """ru_blobs: ru_sets' arrays compressed (daily_agent_user_sets' rows); ru_days: each day's
+    distinct users, the union of its agents' (day_sets: daily_totals.user_set)."""
     _create(session, d, "ru_blobs", None)
-    rows = [
-        {"day": day, "agent_id": agent, "users": users, "user_set": agent_sets.encode(doc)}
-        for day, agent, users, doc in session.execute(
-            text("SELECT day, agent_id, users, doc FROM ru_sets WHERE users > 0")
+    _create(session, d, "ru_days", None)
+    rows, days = [], {}
+    query = text("SELECT day, agent_id, users, doc FROM ru_sets WHERE users > 0")
+    for day, agent, users, doc in session.execute(query):
+        rows.append(
+            {"day": day, "agent_id": agent, "users": users, "user_set": agent_sets.encode(doc)}
         )
-    ]
+        days.setdefault(day, set()).update(agent_sets.identity(e) for e in json.loads(doc))
+    _insert(session, "ru_blobs", rows)
+    _insert(
+        session,
+        "ru_days",
+        [
+            {
+                "day": day,
+                "users": len(users),
+                "user_set": agent_sets.encode(json.dumps(list(users))),
+            }
+            for day, users in days.items()
+        ],
+    )
+
+
+def _insert(session: Session, table: str, rows: list[dict]) -> None:
     if rows:
-        session.execute(
-            text(
-                "INSERT INTO ru_blobs (day, agent_id, users, user_set) "
-                "VALUES (:day, :agent_id, :users, :user_set)"
-            ),
-            rows,
-        )
+        names = list(rows[0])
+        values = ", ".join(f":{n}" for n in names)
+        session.execute(text(f"INSERT INTO {table} ({', '.join(names)}) VALUES ({values})"), rows)
 
 
 def price_intervals(prices: PriceBook, rows: list[ModelPrice], models: list[str]) -> list[dict]:

@@ -100,3 +100,18 @@ def test_spellings_merge_as_the_database_groups_them(agents):
     assert users == len(counts)
     assert sorted((r["events"] for r in ranked), reverse=True) == counts
     assert Counter(r["events"] for r in ranked) == Counter(counts)
+
+
+def test_any_user_text_round_trips(agents):
+    """Quotes, backslashes, control characters and non-ASCII survive the SQL-built arrays."""
+    day = past_days(1)[0]
+    odd = ['say "hi"', "back\\slash", "tab\there", "ünïcødé 🙂", "comma,[bracket]", "0"]
+    events = [{"agent_id": agents[1], "event_type": "viewed", "user": u, "created_at": at(day)}
+              for u in odd]  # fmt: skip
+    _log(events)
+    with session_scope(write=True) as session:
+        analytics.rollup_all(session)
+    assert _triples() == {(day, agents[1], u): 1 for u in odd}
+    with session_scope() as session:
+        ranked = analytics.top_users(session, start=day, end=day, agent_id=agents[1], limit=10)
+    assert sorted(r["user"] for r in ranked) == sorted(odd)

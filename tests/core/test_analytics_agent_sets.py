@@ -16,7 +16,7 @@ from core.analytics import range_stats
 from core.analytics.figures import live_days, today_utc
 from core.db import session_scope
 from core.migrate import alembic_config, upgrade_to_head
-from core.models import Agent, DailyAgentUserSet, UsageLog
+from core.models import Agent, DailyAgentUserSet, DailyTotal, UsageLog
 from tests.core.analytics_helpers import at, past_days, random_events
 from tests.core.test_analytics_daily_users import _expected, _log, _triples
 from tests.core.test_analytics_daily_users import agents as _agents
@@ -115,3 +115,16 @@ def test_any_user_text_round_trips(agents):
     with session_scope() as session:
         ranked = analytics.top_users(session, start=day, end=day, agent_id=agents[1], limit=10)
     assert sorted(r["user"] for r in ranked) == sorted(odd)
+
+
+def test_a_closed_day_without_its_totals_counts_users_from_the_sets(agents):
+    """A day rolled up before daily_totals existed: its cross-agent uniques from the sets."""
+    events = _rolled_up(agents, seed=23)
+    day = past_days(4)[1]
+    _, totals = _expected(events)
+    with session_scope(write=True) as session:
+        session.execute(delete(DailyTotal).where(DailyTotal.date == day))
+    with session_scope() as session:
+        figures = analytics.daily_metrics(session, day=day)
+    assert (figures["unique_users"], figures["source"]) == (totals[day][0], "rollup")
+    assert figures["p95_execution_ms"] == totals[day][1]

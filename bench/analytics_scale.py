@@ -3,6 +3,7 @@
     .venv/bin/python bench/analytics_scale.py [--sizes 10000,100000,1000000]
         [--postgres-url URL] [--mysql-url URL] [--http-events 50000]
         [--reuse --sqlite-dir /tmp/bench]   # re-measure loaded data without re-ingesting
+        [--profile]   # also time every statement of the cold rollup (the breakdown vs the floor)
 
 SQLite always runs (a fresh file per size). PostgreSQL/MariaDB run when their URLs are given:
 their analytics, agent and user tables are EMPTIED — give scratch databases.
@@ -44,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
-from sqlalchemy import delete, text  # noqa: E402
+from sqlalchemy import delete, event, text  # noqa: E402
 
 from core import analytics, auth  # noqa: E402
 from core.analytics.sql import bump_versions  # noqa: E402
@@ -290,6 +291,40 @@ def check_p95_against_postgres(url: str) -> int:
     return len(rows)
 
 
+class StatementTimes:
+    """Wall seconds of each statement an engine runs while attached (`--profile`). On SQLite a
+    SELECT's work happens while its rows are fetched, outside this timing: it shows in `other`
+    (the rollup's time not spent inside a statement's execute call)."""
+
+    def __init__(self, engine) -> None:  # noqa: ANN001
+        self.engine, self.times, self.started = engine, [], 0.0
+
+    def _before(self, conn, *_) -> None:  # noqa: ANN001
+        self.started = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, *_) -> None:  # noqa: ANN001
+        self.times.append((time.perf_counter() - self.started, " ".join(statement.split())))
+
+    def __enter__(self):  # noqa: ANN204
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *_) -> None:  # noqa: ANN002
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+    def top(self, total: float, n: int = 12) -> dict:
+        ranked = sorted(self.times, reverse=True)
+        spent = sum(t for t, _ in self.times)
+        return {
+            "statements": [[round(t, 3), s[:100]] for t, s in ranked[:n]],
+            "other_statements_s": round(spent - sum(t for t, _ in ranked[:n]), 3),
+            "statement_count": len(self.times),
+            "outside_statements_s": round(total - spent, 3),
+        }
+
+
 ROLLUP_TABLES = ("daily_metrics", "daily_model_metrics", "daily_agent_user_sets", "daily_totals")
 
 
@@ -327,7 +362,9 @@ def summary_with_live_day(url: str, start: date, today: date) -> float:
             session.execute(delete(RollupQueue).where(RollupQueue.date == yesterday))
 
 
-def run_one(backend: str, url: str, n: int, http_events: int, reuse: bool = False) -> dict:
+def run_one(
+    backend: str, url: str, n: int, http_events: int, reuse: bool = False, profile: bool = False
+) -> dict:
     os.environ["DATABASE_URL"] = url
     reset_settings()
     dialect = get_engine(url).dialect.name
@@ -359,7 +396,13 @@ def run_one(backend: str, url: str, n: int, http_events: int, reuse: bool = Fals
         with session_scope(url, write=True) as session:
             analytics.rollup_all(session)
 
-    rollup_cold = timed(rollup, "rollup")
+    breakdown = None
+    if profile:
+        with StatementTimes(get_engine(url)) as times:
+            rollup_cold = timed(rollup, "rollup")
+        breakdown = times.top(rollup_cold)
+    else:
+        rollup_cold = timed(rollup, "rollup")
     rollup_rerun = timed(rollup, "rerun")
     sqlite = dialect == "sqlite"
     p95_checked = check_p95_against_postgres(url) if dialect == "postgresql" else None
@@ -411,6 +454,7 @@ def run_one(backend: str, url: str, n: int, http_events: int, reuse: bool = Fals
         "summary_30d_live_day_ms": round(summary_live, 1),
         "cpu_summary_30d_ms": round(summary_cpu, 1) if sqlite else None,
         "p95_rows_checked_against_percentile_disc": p95_checked,
+        "rollup_breakdown": breakdown,
         # SQLite runs in this process: CPU seconds are comparable on a loaded machine.
         "cpu_log_events_per_s": round(stored / ingest_cpu) if sqlite and stored else None,
         "cpu_floor_group_by_s": round(CPU["floor"], 3) if sqlite else None,
@@ -479,6 +523,9 @@ def main() -> None:
         "databases already holding exactly N events) and skip the ingest figures",
     )
     parser.add_argument("--sqlite-dir", type=Path, help="where SQLite files go (default: temp)")
+    parser.add_argument(
+        "--profile", action="store_true", help="time each statement of the cold rollup"
+    )
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
@@ -492,9 +539,20 @@ def main() -> None:
             for n in sizes:
                 target = url or f"sqlite:///{folder}/bench-{n}.db"
                 print(f"… {backend} {n:,} events", file=sys.stderr, flush=True)
-                results.append(run_one(backend, target, n, args.http_events, args.reuse))
+                results.append(
+                    run_one(backend, target, n, args.http_events, args.reuse, args.profile)
+                )
                 print(json.dumps(results[-1]), file=sys.stderr, flush=True)
     print_table(results)
+    for r in results:
+        if r["rollup_breakdown"]:
+            b = r["rollup_breakdown"]
+            print(f"{r['backend']} cold rollup {r['rollup_all_s']} s (floor {r['floor_group_by_s']}"
+                  f" s), by statement:")  # fmt: skip
+            for seconds, statement in b["statements"]:
+                print(f"  {seconds:8.3f} s  {statement}")
+            print(f"  {b['other_statements_s']:8.3f} s  the other {b['statement_count'] - 12} "
+                  f"statements; {b['outside_statements_s']:.3f} s outside statements")  # fmt: skip
     out = ROOT / "bench" / "results" / f"analytics_scale-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

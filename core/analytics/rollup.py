@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from core.analytics import rollup_sql
+from core.analytics import rollup_sql, rollup_store
 from core.analytics.compute import day_runs, day_start
 from core.analytics.prices import MICRO, PriceBook, cost_of
 from core.analytics.sql import as_date
@@ -96,7 +96,7 @@ def compute_all(session: Session) -> Computed:
 def store_computed(session: Session, computed: Computed) -> RollupResult:
     """Write side, on the computing connection: update changed rows, insert missing ones,
     delete stale ones, dequeue days nobody touched since."""
-    written, deleted = rollup_sql.store(session, start=computed.start, end=computed.end)
+    written, deleted = rollup_store.store(session, start=computed.start, end=computed.end)
     _dequeue(session, computed.snapshot)
     return RollupResult(computed.days, written, deleted)
 

@@ -12,10 +12,10 @@ Compute (a read transaction; on SQLite temporary tables take no lock on the main
 - `ru_price`: the price of each model name over date intervals (the glob matching runs in
   Python once per model name: `PriceBook`), joined to `ru_model` for the cost in integer
   millionths of a dollar, rounded half-up — `ru_mm` and `ru_dm` are the finished rows.
-Store (a write transaction): UPDATE … FROM the changed rows only, INSERT the missing ones,
-DELETE the stale ones (days/agents without events any more) of daily_model_metrics,
-daily_metrics and daily_agent_user_sets (one row per (day, agent)); daily_totals
-is rewritten for the range (one row per day, with the day's compact sets: day_sets).
+Store (rollup_store, a write transaction): UPDATE … FROM the changed rows only, INSERT the
+missing ones, DELETE the stale ones (days/agents without events any more) of
+daily_model_metrics, daily_metrics and daily_agent_user_sets (one row per (day, agent));
+daily_totals is rewritten for the range (one row per day, with the day's compact sets).
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from core.analytics import agent_sets, day_sets
+from core.analytics import agent_sets
 from core.analytics.prices import PriceBook
 from core.analytics.sql import dialect_name, in_memory_grouping
-from core.models import ModelPrice, utcnow
+from core.models import ModelPrice
 
 TEMP_TABLES = (
     "ru_model",
@@ -111,7 +111,7 @@ def _events_where(d: Dialect, start: date | None, end: date | None) -> tuple[str
     return " AND ".join(clauses) or "1 = 1", params
 
 
-def _rollup_where(
+def rollup_where(
     d: Dialect, start: date | None, end: date | None, column: str = "date"
 ) -> tuple[str, dict]:
     clauses, params = [], {}
@@ -363,125 +363,3 @@ def compute(session: Session, *, start: date | None, end: date | None) -> None:
     _prices(session, d)
     _finished_rows(session, d)
     _blobs(session, d)
-
-
-def _update(
-    d: Dialect,
-    table: str,
-    source: str,
-    keys: list[tuple[str, str]],
-    sets: dict[str, str],
-    compare: dict[str, tuple[str, str]],
-) -> str:
-    """UPDATE `table` from `source` where any column differs; `sets` maps column → value SQL
-    over the source alias `s`; `compare` compares some columns in another form."""
-    changed = " OR ".join(
-        d.differs(*compare.get(c, (f"t.{c}", v))) for c, v in sets.items() if c != "updated_at"
-    )
-    join = " AND ".join(f"t.{tc} = s.{sc}" for tc, sc in keys)
-    if d.name == "mysql":
-        assign = ", ".join(f"t.{c} = {v}" for c, v in sets.items())
-        return f"UPDATE {table} t JOIN {source} s ON {join} SET {assign} WHERE {changed}"
-    assign = ", ".join(f"{c} = {v}" for c, v in sets.items())
-    # SQLite/PostgreSQL: the target cannot take an alias in SET, but can in FROM's join.
-    return f"UPDATE {table} AS t SET {assign} FROM {source} s WHERE {join} AND ({changed})"
-
-
-def _empty(session: Session, table: str, where: str, params: dict) -> bool:
-    """No rows of `table` in the range (`where` on its date column)."""
-    return (
-        session.execute(text(f"SELECT 1 FROM {table} WHERE {where} LIMIT 1"), params).first()
-        is None
-    )
-
-
-def _sync(
-    session: Session,
-    d: Dialect,
-    *,
-    table: str,
-    source: str,
-    keys: list[tuple[str, str]],
-    values: dict[str, str],
-    where: str,
-    params: dict,
-    compare: dict[str, tuple[str, str]] | None = None,
-) -> tuple[int, int]:
-    """Make `table`'s rows in `where` equal `source`'s: update changed, insert missing, delete
-    stale. Returns (written, deleted). When the range holds no rows yet (a first rollup) the
-    source is inserted as it is: nothing to compare, nothing stale."""
-    columns = [tc for tc, _ in keys] + list(values)
-    selected = [f"s.{sc}" for _, sc in keys] + list(values.values())
-    insert = (
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(selected)} FROM {source} s"
-    )
-    if _empty(session, table, where, params):
-        return session.execute(text(insert), params).rowcount, 0
-    written = 0
-    if values:
-        statement = _update(d, table, source, keys, values, compare or {})
-        written += session.execute(text(statement), params).rowcount
-    match = " AND ".join(f"t.{tc} = s.{sc}" for tc, sc in keys)
-    written += session.execute(
-        text(f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match})"), params
-    ).rowcount
-    match_t = " AND ".join(f"s.{sc} = {table}.{tc}" for tc, sc in keys)
-    deleted = session.execute(
-        text(
-            f"""DELETE FROM {table} WHERE {where}
-            AND NOT EXISTS (SELECT 1 FROM {source} s WHERE {match_t})"""
-        ),
-        params,
-    ).rowcount
-    return written, deleted
-
-
-def store(session: Session, *, start: date | None, end: date | None) -> tuple[int, int]:
-    """Write the computed rows; returns (rows written, stale rows deleted) of the two metric
-    tables (daily_agent_user_sets is kept in step but not counted)."""
-    d = Dialect(dialect_name(session))
-    where, params = _rollup_where(d, start, end)
-    now = utcnow()
-    params["now"] = now.isoformat(" ", "microseconds") if d.name == "sqlite" else now
-    money = d.money("s.cost_micro")
-    model_values = {c: f"s.{c}" for c in MODEL_COLUMNS} | {"cost_usd": money}
-    w1, d1 = _sync(
-        session,
-        d,
-        table="daily_model_metrics",
-        source="ru_mm",
-        keys=[("date", "day"), ("agent_id", "agent_id"), ("model_name", "model_name")],
-        values=model_values,
-        where=where,
-        params=params,
-        compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
-    )
-    agent_values = {c: f"s.{c}" for c in AGENT_COLUMNS} | {
-        "cost_usd": money,
-        "updated_at": ":now",
-    }
-    w2, d2 = _sync(
-        session,
-        d,
-        table="daily_metrics",
-        source="ru_dm",
-        keys=[("date", "day"), ("agent_id", "agent_id")],
-        values=agent_values,
-        where=where,
-        params=params,
-        compare={"cost_usd": ("ROUND(t.cost_usd * 1000000)", "s.cost_micro")},
-    )
-    _sync(
-        session,
-        d,
-        table="daily_agent_user_sets",
-        source="ru_blobs",
-        keys=[("date", "day"), ("agent_id", "agent_id")],
-        values={"users": "s.users", "user_set": "s.user_set"},
-        where=where,
-        params=params,
-    )
-    with in_memory_grouping(session):
-        day_sets.store_totals(session, where=where, params=params)
-    drop_temp(session)
-    return w1 + w2, d1 + d2

@@ -244,3 +244,27 @@ def test_one_failing_delivery_leaves_the_rest_of_its_batch_applied(
     bodies = [c["body"] for c in agent(pending_agent).get("comments", [])]
     assert "boom" not in bodies
     assert processing.process_batch(url) == 0  # a retry is the retry job's, not the backlog's
+
+
+def test_a_batch_whose_window_another_process_took_goes_on_with_the_next(
+    pending_agent, not_run, applied_order, monkeypatch
+):
+    monkeypatch.setattr(processing, "QUIET_BATCH_SECONDS", 60.0)
+    total = processing.BATCH_EVENTS + 2
+    for n in range(total):
+        deliver(comment("AGENT-7", n), f"c{n}")
+    url = get_settings().sqlalchemy_url
+    window = processing._process_window
+    taken_elsewhere: list[int] = []
+
+    def another_process_first(url: str, ids: list[int]) -> int:
+        if not taken_elsewhere:  # the other worker got the write lock for this window first
+            taken_elsewhere.append(window(url, ids))
+        return window(url, ids)
+
+    monkeypatch.setattr(processing, "_process_window", another_process_first)
+    # Not 0 (which would end this process's backlog thread): the next window is taken.
+    assert processing.process_batch(url) == 2
+    assert taken_elsewhere == [processing.BATCH_EVENTS]
+    assert applied_order == [f"c{n}" for n in range(total)]
+    assert processing.process_batch(url) == 0

@@ -422,6 +422,15 @@ def measure(options: argparse.Namespace) -> int:
     return 0 if lost == 0 else 1
 
 
+def save(name: str, document: dict) -> None:
+    """`bench/results/<name>.json`, stamped with the time."""
+    out = ROOT / f"bench/results/{name}.json"
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    document = {"benchmark": document["benchmark"], "when": when} | document
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"saved {out.relative_to(ROOT)}")
+
+
 def drain_rates(result: dict, duration: int) -> dict:
     """Deliveries processed per second while the 2-connection run was answered, and after it
     (from any checkout's result file: every 2xx delivery is stored, the ids are unique)."""
@@ -518,24 +527,18 @@ def compare(options: argparse.Namespace) -> int:
         f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     name = "webhook_throughput_compare" + ("_backlog" if options.scenario == "backlog" else "")
-    out = ROOT / f"bench/results/{name}.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "webhook_throughput --compare-with",
-                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "before": str(other),
-                "after": str(ROOT),
-                "duration_s": options.duration,
-                "runs_in_order": runs,
-                "summary": summary,
-                "after_vs_before": change,
-            },
-            indent=2,
-        )
-        + "\n"
+    save(
+        name,
+        {
+            "benchmark": "webhook_throughput --compare-with",
+            "before": str(other),
+            "after": str(ROOT),
+            "duration_s": options.duration,
+            "runs_in_order": runs,
+            "summary": summary,
+            "after_vs_before": change,
+        },
     )
-    print(f"saved {out.relative_to(ROOT)}")
     return 0
 
 

@@ -406,6 +406,12 @@ def measure(options: argparse.Namespace) -> int:
             "zero_lost": lost == 0,
         },
     }
+    if backlog:
+        results["rates"] = drain_rates(results, duration)
+        print(
+            f"processed {results['rates']['processed_per_s_during_load']:.0f} deliveries/s "
+            "while the 2-connection run was answered"
+        )
     name = "webhook_throughput" + ("" if backend == "sqlite" else f"_{backend}")
     name += "" if options.mix == "realistic" else "_store_only"
     name += "_backlog" if backlog else ""
@@ -416,8 +422,35 @@ def measure(options: argparse.Namespace) -> int:
     return 0 if lost == 0 else 1
 
 
+def save(name: str, document: dict) -> None:
+    """`bench/results/<name>.json`, stamped with the time."""
+    out = ROOT / f"bench/results/{name}.json"
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    document = {"benchmark": document["benchmark"], "when": when} | document
+    out.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"saved {out.relative_to(ROOT)}")
+
+
+def drain_rates(result: dict, duration: int) -> dict:
+    """Deliveries processed per second while the 2-connection run was answered, and after it
+    (from any checkout's result file: every 2xx delivery is stored, the ids are unique)."""
+    stored_at_start = result["burst"]["ok_responses"]
+    stored_at_end = stored_at_start + result["webhook"]["ok_responses"]
+    done_at_start = stored_at_start - result["backlog_when_run_started"]
+    done_at_end = stored_at_end - result["waiting_at_end_of_load"]
+    drain_s = result["processing_drain_s"]
+    return {
+        "processed_per_s_during_load": round((done_at_end - done_at_start) / duration, 1),
+        "waiting_at_end_of_load": result["waiting_at_end_of_load"],
+        "drain_s": drain_s,
+        "drain_per_s_after_load": (
+            round(result["waiting_at_end_of_load"] / drain_s, 1) if drain_s else None
+        ),
+    }
+
+
 def compare(options: argparse.Namespace) -> int:
-    """Alternate runs of DIR's bench and this one (quiet scenario), DIR first in each round."""
+    """Alternate runs of DIR's bench and this one (same scenario), DIR first in each round."""
     other = options.compare_with.resolve()
     if not (other / "bench/webhook_throughput.py").exists():
         raise SystemExit(f"{other} has no bench/webhook_throughput.py; give a checkout")
@@ -437,9 +470,12 @@ def compare(options: argparse.Namespace) -> int:
                 str(options.duration),
                 "--deliveries",
                 str(options.deliveries),
+                "--scenario",
+                options.scenario,
             ]
             done = subprocess.run(command, cwd=tree, capture_output=True, text=True)
-            result_file = tree / "bench/results/webhook_throughput.json"
+            backlog = options.scenario == "backlog"
+            result_file = tree / f"bench/results/webhook_throughput{'_backlog' * backlog}.json"
             if done.returncode not in (0, 1) or not result_file.exists():
                 raise SystemExit(f"{label} run failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
             result = json.loads(result_file.read_text())
@@ -453,13 +489,22 @@ def compare(options: argparse.Namespace) -> int:
                 "webhook_vs_healthz": round(result["webhook_vs_healthz"], 3),
                 "p99_ms": result["webhook"]["p99_ms"],
                 "lost": result["lost"],
+                "load_after": round(result["setup"]["load_average_after"], 2),
             }
+            if backlog:
+                run |= drain_rates(result, options.duration)
             runs.append(run)
             print(
                 f"round {round_number} {label:6} load {run['load_1min']:5.2f}  "
                 f"2xx {run['deliveries_2xx']:6d} in {options.duration} s  "
                 f"{run['webhook_vs_healthz']:.0%} of /healthz  p99 {run['p99_ms']:.2f} ms  "
-                f"lost {run['lost']}",
+                f"lost {run['lost']}"
+                + (
+                    f"  processed {run['processed_per_s_during_load']:.0f}/s during the load, "
+                    f"{run['drain_per_s_after_load'] or 0:.0f}/s after"
+                    if backlog
+                    else ""
+                ),
                 flush=True,
             )
     summary = {}
@@ -470,6 +515,9 @@ def compare(options: argparse.Namespace) -> int:
             "deliveries_2xx_min": figures[0],
             "deliveries_2xx_median": figures[len(figures) // 2],
             "deliveries_2xx_max": figures[-1],
+            "webhook_vs_healthz": sorted(
+                run["webhook_vs_healthz"] for run in runs if run["code"] == label
+            ),
         }
     change = summary["after"]["deliveries_2xx_mean"] / summary["before"]["deliveries_2xx_mean"]
     print(
@@ -478,24 +526,19 @@ def compare(options: argparse.Namespace) -> int:
         f"{summary['after']['deliveries_2xx_mean']:.0f} ({change:.2f}x); "
         f"load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
-    out = ROOT / "bench/results/webhook_throughput_compare.json"
-    out.write_text(
-        json.dumps(
-            {
-                "benchmark": "webhook_throughput --compare-with",
-                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "before": str(other),
-                "after": str(ROOT),
-                "duration_s": options.duration,
-                "runs_in_order": runs,
-                "summary": summary,
-                "after_vs_before": change,
-            },
-            indent=2,
-        )
-        + "\n"
+    name = "webhook_throughput_compare" + ("_backlog" if options.scenario == "backlog" else "")
+    save(
+        name,
+        {
+            "benchmark": "webhook_throughput --compare-with",
+            "before": str(other),
+            "after": str(ROOT),
+            "duration_s": options.duration,
+            "runs_in_order": runs,
+            "summary": summary,
+            "after_vs_before": change,
+        },
     )
-    print(f"saved {out.relative_to(ROOT)}")
     return 0
 
 

@@ -43,14 +43,27 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
 def _serve_requests_before_background_work(app: Flask) -> None:
     """Background work waits while requests are answered: after-commit tasks while this
-    process answers, webhook processing paced while any process of this host does."""
+    process answers, webhook processing paced while any process of this host does.
+
+    A plain Jira webhook POST is answered here without Flask's request machinery
+    (`jira_webhook.serve_plain`); every other request goes to Flask."""
     from core import background, pacing
+    from webhook_server import jira_webhook
 
     wsgi_app = app.wsgi_app
 
     def marked(environ, start_response):  # noqa: ANN001, ANN202
-        url = get_settings().sqlalchemy_url
+        settings = get_settings()
+        url = settings.sqlalchemy_url
         with background.serving_request(), pacing.serving_request(url):
+            if (
+                environ.get("PATH_INFO") == jira_webhook.PATH
+                and environ["REQUEST_METHOD"] == "POST"
+            ):
+                limit = app.config.get("MAX_CONTENT_LENGTH") or settings.max_content_length
+                answered = jira_webhook.serve_plain(environ, start_response, limit=int(limit))
+                if answered is not None:
+                    return answered
             return wsgi_app(environ, start_response)
 
     app.wsgi_app = marked  # type: ignore[method-assign]

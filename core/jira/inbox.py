@@ -1,19 +1,20 @@
-"""Jira webhook deliveries: verify, store before processing, process, retry, replay, list."""
+"""Jira webhook deliveries: verify, store before processing, retry, replay, list.
+
+Processing itself (the paced per-issue batches, one payload's retry bookkeeping) is in
+core.jira.processing."""
 
 from __future__ import annotations
 
 import enum
 import hashlib
-import json
 import logging
 import sqlite3
-import time
 from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -22,23 +23,18 @@ from core.actors import require_admin
 from core.config import get_settings
 from core.db import get_engine, session_scope
 from core.errors import NotFoundError, ValidationError
-from core.jira.events import apply_event, summarise
+from core.jira.events import summarise
+from core.jira.processing import PROCESSOR, process_batch, process_stored, process_waiting
 from core.jira.signature import verify
 from core.leases import PROCESS_ID as WORKER_ID
 from core.models import WebhookEvent, WebhookStatus, utcnow
-from core.pacing import Backlog, batch_done, requests_in_flight, wait_turn
+from core.pacing import batch_done, wait_turn
 from core.sqlite_turns import sqlite_write_turn
 
 log = logging.getLogger(__name__)
 
 RETRY_LEASE = timedelta(seconds=60)
 RECEIVED_GRACE = timedelta(seconds=10)
-# One processing batch is one write transaction; the SQLite writer lock is free between
-# batches. A batch stops early once BATCH_SECONDS of work are done and a request is being
-# answered, so a request's INSERT waits for about one delivery's processing at most.
-BATCH_EVENTS = 32
-BATCH_SECONDS = 0.004
-QUIET_BATCH_SECONDS = 0.05  # the longest batch even when no request is waiting
 
 
 class Verdict(enum.StrEnum):
@@ -124,7 +120,7 @@ def receive(
         return Receipt(Verdict.DUPLICATE, "duplicate delivery; already stored", receipt.delivery_id)
     if receipt.verdict != Verdict.ACCEPTED:
         return receipt
-    status = _process_received(session, event_id=event_id)
+    status = process_waiting(session, event_id=event_id)
     return Receipt(Verdict.ACCEPTED, "stored", receipt.delivery_id, status)
 
 
@@ -160,67 +156,6 @@ def _check(
     return Receipt(Verdict.ACCEPTED, "stored", delivery_id, status), values
 
 
-def process_batch(url: str, *, received_before: datetime | None = None) -> int:
-    """Process the oldest `received` deliveries in one short write transaction: at most
-    BATCH_EVENTS, stopping after BATCH_SECONDS of work if a request is being answered (and
-    after QUIET_BATCH_SECONDS anyway). How many this call applied."""
-    query = _OLDEST_RECEIVED
-    if received_before is not None:
-        query = query.where(_EVENTS.c.received_at < received_before)
-    with session_scope(url) as session:  # a read first: an empty backlog takes no write lock
-        ids = session.connection().execute(query).scalars().all()
-    if not ids:
-        return 0
-    applied = 0
-    with sqlite_write_turn(url), session_scope(url, write=True) as session:
-        started = time.perf_counter()
-        for event_id in ids:
-            applied += _process_received(session, event_id=event_id) is not None
-            worked = time.perf_counter() - started
-            if worked >= QUIET_BATCH_SECONDS or (
-                worked >= BATCH_SECONDS and requests_in_flight(url)
-            ):
-                break
-    return applied
-
-
-PROCESSOR = Backlog("jira-webhooks", process_batch)
-
-
-def process_received(*, url: str, event_id: int) -> WebhookStatus | None:
-    """Process one stored `received` event in its own transaction (None: someone else did)."""
-    with sqlite_write_turn(url), session_scope(url, write=True) as session:
-        return _process_received(session, event_id=event_id)
-
-
-def _process_received(session: Session, *, event_id: int) -> WebhookStatus | None:
-    # Earlier deliveries for the same issue still waiting go first, so deliveries answered
-    # one after the other apply in that order even when different workers received them.
-    connection = session.connection()
-    status = None
-    for waiting_id in connection.execute(_WAITING_UP_TO, {"event_id": event_id}).scalars():
-        status = _process_one(session, event_id=waiting_id)
-    return status
-
-
-def _process_one(session: Session, *, event_id: int) -> WebhookStatus | None:
-    # The conditional UPDATE is the claim: a second process running it for the same event
-    # waits for the first one's row lock (or SQLite's write lock), then matches no row.
-    connection = session.connection()
-    if connection.execute(_CLAIM_RECEIVED, {"event_id": event_id}).rowcount != 1:
-        return None
-    delivery_id, attempts, payload = connection.execute(_LOAD_EVENT, {"event_id": event_id}).one()
-    result = process_payload(
-        session, payload=json.loads(payload), attempts=attempts, delivery_id=delivery_id
-    )
-    connection.execute(
-        _FINISH_EVENT,
-        {f"new_{column}": value for column, value in {"processed_at": None, **result}.items()}
-        | {"event_id": event_id},
-    )
-    return result["status"]
-
-
 # Pre-built Core statements on the hot path: building and caching ORM statements per
 # request cost more than the SQL itself (see bench/webhook_throughput.py).
 _EVENTS = WebhookEvent.__table__
@@ -242,44 +177,6 @@ _SQLITE_INSERT = (
     f"INSERT INTO {_EVENTS.name} ({', '.join(_SQLITE_INSERT_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_SQLITE_INSERT_COLUMNS))})"
 )
-_ISSUE_OF_EVENT = (
-    select(_EVENTS.c.issue_key).where(_EVENTS.c.id == bindparam("event_id")).scalar_subquery()
-)
-_WAITING_UP_TO = (
-    select(_EVENTS.c.id)
-    .where(
-        _EVENTS.c.status == WebhookStatus.RECEIVED,
-        or_(
-            _EVENTS.c.id == bindparam("event_id"),
-            and_(_EVENTS.c.issue_key == _ISSUE_OF_EVENT, _EVENTS.c.id < bindparam("event_id")),
-        ),
-    )
-    .order_by(_EVENTS.c.id)
-)
-_OLDEST_RECEIVED = (
-    select(_EVENTS.c.id)
-    .where(_EVENTS.c.status == WebhookStatus.RECEIVED)
-    .order_by(_EVENTS.c.id)
-    .limit(BATCH_EVENTS)
-)
-_CLAIM_RECEIVED = (
-    _EVENTS.update()
-    .where(_EVENTS.c.id == bindparam("event_id"), _EVENTS.c.status == WebhookStatus.RECEIVED)
-    .values(attempts=_EVENTS.c.attempts + 1)
-)
-_LOAD_EVENT = select(_EVENTS.c.delivery_id, _EVENTS.c.attempts, _EVENTS.c.payload).where(
-    _EVENTS.c.id == bindparam("event_id")
-)
-_FINISH_EVENT = (
-    _EVENTS.update()
-    .where(_EVENTS.c.id == bindparam("event_id"))
-    .values(
-        status=bindparam("new_status"),
-        error=bindparam("new_error"),
-        processed_at=bindparam("new_processed_at"),
-        next_attempt_at=bindparam("new_next_attempt_at"),
-    )
-)
 
 
 def _parse(body: bytes) -> tuple[dict[str, Any], str | None]:
@@ -290,51 +187,6 @@ def _parse(body: bytes) -> tuple[dict[str, Any], str | None]:
     if not isinstance(payload, dict):
         return {}, "body is not a JSON object"
     return payload, None
-
-
-def process_payload(
-    session: Session, *, payload: dict[str, Any], attempts: int, delivery_id: str
-) -> dict[str, Any]:
-    """Apply a stored event inside a savepoint; return the event's new column values.
-
-    On failure the savepoint is rolled back and a retry is scheduled (1 s → 2 s → 4 s), or,
-    once the retries are used up, the event becomes `failed` (the dead letter).
-    """
-    settings = get_settings()
-    try:
-        with session.begin_nested():
-            outcome = apply_event(session, payload=payload)
-    except Exception as exc:  # database trouble and bugs alike: retried, then dead-lettered
-        error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:300] if str(exc) else ''}"
-        if attempts > settings.webhook_max_retries:
-            log.error("webhook %s failed for good: %s", delivery_id, error)
-            return {"status": WebhookStatus.FAILED, "error": error, "next_attempt_at": None}
-        delay = settings.webhook_retry_base_seconds * 2 ** (attempts - 1)
-        log.warning("webhook %s failed (%s); retry in %.1f s", delivery_id, error, delay)
-        return {
-            "status": WebhookStatus.RETRYING,
-            "error": error,
-            "next_attempt_at": utcnow() + timedelta(seconds=delay),
-        }
-    return {
-        "status": outcome.status,
-        "error": None if outcome.status == WebhookStatus.PROCESSED else outcome.note,
-        "processed_at": utcnow(),
-        "next_attempt_at": None,
-    }
-
-
-def process_stored(session: Session, *, event: WebhookEvent) -> None:
-    """Process an already stored event again (retries and replays)."""
-    event.attempts = (event.attempts or 0) + 1
-    result = process_payload(
-        session,
-        payload=json.loads(event.payload),
-        attempts=event.attempts,
-        delivery_id=event.delivery_id,
-    )
-    for column, value in result.items():
-        setattr(event, column, value)
 
 
 def retry_due_events(*, limit: int = 50) -> int:

@@ -19,8 +19,9 @@ from core.jira.inbox import list_events, retry_due_events
 from core.jira.signature import sign
 from core.models import Agent, AgentVersion, Source
 from tests.jira_double import payloads
+from tests.webhook_server.test_guard import _chunked
 from tests.webhook_server.waiting import wait_until_processed
-from webhook_server import create_app
+from webhook_server import create_app, jira_webhook
 
 SECRET = "hook-secret"
 
@@ -251,3 +252,70 @@ def test_only_one_worker_claims_a_retry(client, agent_id, monkeypatch):
     assert inbox._claim(event_id) is True
     assert inbox._claim(event_id) is False  # another worker finds the lease taken
     assert retry_due_events() == 0  # and so does the job in any process
+
+
+def test_a_chunked_delivery_is_answered_like_a_sized_one(client, agent_id):
+    """Sized bodies are answered without Flask's request objects, chunked ones through the
+    Flask view: the same answer, stored the same way."""
+    comment = payloads.comment_event("AGENT-3", comment_id="8101", body="sized")
+    sized = post(client, comment, delivery="sized")
+    body = json.dumps(payloads.comment_event("AGENT-3", comment_id="8102", body="chunked")).encode()
+    chunked = client.post(
+        "/api/jira/webhook",
+        headers={
+            "X-Hub-Signature": sign(SECRET, body),
+            "X-Atlassian-Webhook-Identifier": "chunked",
+            "Transfer-Encoding": "chunked",
+        },
+        environ_overrides=_chunked(body),
+    )
+    for response, delivery in ((sized, "sized"), (chunked, "chunked")):
+        assert response.status_code == 200
+        assert response.headers["Content-Type"] == "application/json"
+        assert response.get_json() == {
+            "result": "accepted",
+            "message": "stored",
+            "delivery_id": delivery,
+            "status": "received",
+        }
+    assert {"sized", "chunked"} <= set(stored())
+
+
+def test_a_body_shorter_than_its_length_is_400_and_not_stored(client):
+    body = json.dumps(APPROVE).encode()
+    response = client.post(
+        "/api/jira/webhook",
+        headers={
+            "X-Hub-Signature": sign(SECRET, body),
+            "X-Atlassian-Webhook-Identifier": "cut",
+            "Content-Length": str(len(body) + 10),
+        },
+        environ_overrides={"wsgi.input": _Cut(body), "CONTENT_LENGTH": str(len(body) + 10)},
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "Bad Request"
+    assert "cut" not in stored()
+
+
+def test_an_unexpected_failure_answers_json_500(client, monkeypatch):
+    def broken(**kwargs):  # noqa: ANN003, ANN202
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(jira_webhook, "handle_delivery", broken)
+    response = post(client, APPROVE, delivery="bug")
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "error": "Internal Server Error",
+        "message": "unexpected error; see the log",
+    }
+
+
+class _Cut:
+    """A stream that ends before the Content-Length it was sent with (a client gone)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def read(self, size: int = -1) -> bytes:
+        piece, self.data = self.data, b""
+        return piece

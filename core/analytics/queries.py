@@ -27,6 +27,7 @@ from core.analytics.figures import (
     stored_totals,
     today_utc,
 )
+from core.analytics.today import live_totals
 from core.models import DailyMetric
 
 
@@ -42,8 +43,8 @@ def _period(
         agent_id=agent_id,
         per_model=model_name is not None,
     )
-    # Range uniques and p95 come below (raw_stats): the live days' own are not needed.
-    computed = live_rows(session, live, agent_id, with_p95=False, with_users=False)
+    # Range uniques and p95 come below (raw_stats): the live days' sums are all it needs.
+    computed = live_totals(session, live, agent_id)
     rows.agents.extend(computed.agents)
     rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}

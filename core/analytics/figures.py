@@ -50,7 +50,14 @@ def check_range(start: date, end: date) -> None:
 def live_days(session: Session, start: date, end: date) -> set[date]:
     """Days of start..end computed live: today and later, and days queued for the rollup."""
     today = today_utc()
-    live = {d for d in pending_days(session) if start <= d <= end}
+    memo = session.info.get(_SNAPSHOT)
+    if memo is None:
+        pending = pending_days(session)
+    else:  # the queue read once per snapshot
+        if "pending" not in memo:
+            memo["pending"] = pending_days(session)
+        pending = memo["pending"]
+    live = {d for d in pending if start <= d <= end}
     stop = end + timedelta(days=1)
     if stop > today:
         live.update(today + timedelta(days=i) for i in range((stop - max(today, start)).days))
@@ -59,10 +66,13 @@ def live_days(session: Session, start: date, end: date) -> set[date]:
 
 @contextmanager
 def live_snapshot(session: Session) -> Iterator[None]:
-    """Within the block, the live days' rows (`live_rows`, per (days, agent)) and a range's daily
-    rows (`daily_rows`, per (range, agent)) are computed once and reused: the figures of one
+    """Within the block, the rollup queue, the live days' rows (`live_rows`, per (days, agent))
+    and a range's daily rows (`daily_rows`, per (range, agent)) are read once and reused: the figures of one
     page render read today's events and the range's rollups once. Outside it nothing is
     kept, so no later read sees rows older than its own statements."""
+    if _SNAPSHOT in session.info:  # already inside one (a page's summary): the outer keeps
+        yield
+        return
     session.info[_SNAPSHOT] = {}
     try:
         yield

@@ -22,6 +22,7 @@ from core.analytics.figures import (
     check_range,
     live_days,
     live_rows,
+    live_snapshot,
     range_totals,
     raw_stats,
     stored_totals,
@@ -99,14 +100,15 @@ def summary(
     """
     check_range(start, end)
     length = (end - start).days + 1
-    current = _period(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
-    previous = _period(
-        session,
-        start=start - timedelta(days=length),
-        end=start - timedelta(days=1),
-        agent_id=agent_id,
-        model_name=model_name,
-    )
+    with live_snapshot(session):  # both periods: one read of the rollup queue
+        current = _period(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
+        previous = _period(
+            session,
+            start=start - timedelta(days=length),
+            end=start - timedelta(days=1),
+            agent_id=agent_id,
+            model_name=model_name,
+        )
     current["previous"] = previous
     current["change_pct"] = {k: _change(current[k], previous[k]) for k in SUMMARY_KEYS}
     return current

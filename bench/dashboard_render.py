@@ -106,6 +106,9 @@ def page_queries(url: str) -> dict[str, Callable[[], object]]:
         with session_scope(url) as s:
             registry.list_agents(s)
             analytics.model_names(s)
+            if hasattr(analytics, "analytics_page"):  # one read (today's rows once)
+                analytics.analytics_page(s, **month, limit=10)
+                return
             analytics.summary(s, **month)
             analytics.daily_series(s, **month)
             analytics.model_series(s, **month)
@@ -197,10 +200,13 @@ def analytics_breakdown(url: str) -> dict[str, float]:
         "agent_table": month,
         "top_users": month | {"limit": 10},
         "latency_series": month,
+        "analytics_page": month | {"limit": 10},  # all of the above but model_names, one read
     }
     out = {}
     with session_scope(url) as session:
         for name, kwargs in calls.items():
+            if not hasattr(analytics, name):
+                continue
             out[name] = timed(lambda n=name, k=kwargs: getattr(analytics, n)(session, **k))
     return out
 

@@ -5,6 +5,7 @@ from core.analytics.events import EventError, EventsRejected
 from core.analytics.export import csv_text, export_events, latency_series
 from core.analytics.figures import daily_rows
 from core.analytics.ingest import log_event, log_events
+from core.analytics.page import analytics_page
 from core.analytics.prices import (
     PriceBook,
     delete_price,
@@ -33,6 +34,7 @@ from core.analytics.tables import (
 )
 
 __all__ = [
+    "analytics_page",
     "csv_text",
     "export_events",
     "latency_series",

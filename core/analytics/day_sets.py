@@ -21,11 +21,11 @@ from datetime import date, timedelta
 from itertools import chain
 from typing import Any
 
-from sqlalchemy import literal_column, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import U, day_runs, range_filter
-from core.analytics.sql import dialect_name
+from core.analytics import today as live_part
+from core.analytics.compute import U, range_filter
 from core.models import DailyMetric, DailyTotal
 
 T = DailyTotal.__table__.c
@@ -80,35 +80,6 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _live_users(session: Session, live: set[date]) -> set[str]:
-    """The live days' distinct users, as the stored sets hold them (MariaDB: collation keys)."""
-    users: set[str] = set()
-    # MariaDB: CONVERT … USING resets the collation to the charset's default, so name the column's
-    collation = user_collation(session) if dialect_name(session) == "mysql" else None
-    for run_start, run_end in day_runs(live):
-        query = select(U.user_id).where(*range_filter(run_start, run_end), U.user_id != "")
-        query = query.distinct()
-        if collation:  # keys of the distinct users (4x cheaper than a DISTINCT over the keys)
-            distinct = query.subquery("live_users")
-            query = select(literal_column(mariadb_key("live_users.user_id", collation)))
-            query = query.select_from(distinct)
-        users.update(u for (u,) in session.execute(query))
-    return users
-
-
-def _live_top(session: Session, live: set[date], k: int) -> list[int]:
-    times: list[int] = []
-    for run_start, run_end in day_runs(live):
-        query = (
-            select(U.execution_time_ms)
-            .where(*range_filter(run_start, run_end), U.event_type == "executed")
-            .order_by(U.execution_time_ms.desc())
-            .limit(k)
-        )
-        times.extend(t for (t,) in session.execute(query))
-    return times
-
-
 def range_figures(
     session: Session, *, start: date, end: date, live: set[date], today: date, executions: int
 ) -> tuple[int | None, float | None, bool]:
@@ -117,9 +88,10 @@ def range_figures(
     stop = min(end + timedelta(days=1), today)
     rows = _closed_rows(session, start, stop, live) if start < stop else []
     live_in = {d for d in live if start <= d <= end}
+    k = p95_rank_from_top(executions) if executions > 0 else 0
+    union, live_top = live_part.users_and_top(session, live_in, k)  # one statement per run
     users: int | None = None
     if all(r.user_set is not None for r in rows):
-        union = _live_users(session, live_in)
         for r in rows:
             union.update(decode_users(r.user_set))
         users = len(union)
@@ -127,8 +99,7 @@ def range_figures(
         return users, None, True
     if any(r.slow_times is None for r in rows):
         return users, None, False
-    k = p95_rank_from_top(executions)
-    tails, floor = [_live_top(session, live_in, k)], None
+    tails, floor = [live_top], None
     for r in rows:
         kept = decode_times(r.slow_times)
         tails.append(kept)

@@ -6,6 +6,8 @@ Dates are UTC calendar days; ranges are `start`..`end` inclusive. p95 = nearest-
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -48,11 +50,42 @@ def check_range(start: date, end: date) -> None:
 def live_days(session: Session, start: date, end: date) -> set[date]:
     """Days of start..end computed live: today and later, and days queued for the rollup."""
     today = today_utc()
-    live = {d for d in pending_days(session) if start <= d <= end}
+    memo = session.info.get(_SNAPSHOT)
+    if memo is None:
+        pending = pending_days(session)
+    else:  # the queue read once per snapshot
+        if "pending" not in memo:
+            memo["pending"] = pending_days(session)
+        pending = memo["pending"]
+    live = {d for d in pending if start <= d <= end}
     stop = end + timedelta(days=1)
     if stop > today:
         live.update(today + timedelta(days=i) for i in range((stop - max(today, start)).days))
     return live
+
+
+@contextmanager
+def live_snapshot(session: Session) -> Iterator[None]:
+    """Within the block, the rollup queue, the live days' rows (`live_rows`, per (days, agent))
+    and a range's daily rows (`daily_rows`, per (range, agent)) are read once and reused: the figures of one
+    page render read today's events and the range's rollups once. Outside it nothing is
+    kept, so no later read sees rows older than its own statements."""
+    if _SNAPSHOT in session.info:  # already inside one (a page's summary): the outer keeps
+        yield
+        return
+    session.info[_SNAPSHOT] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_SNAPSHOT, None)
+
+
+_SNAPSHOT = "analytics_live_rows"
+
+
+def _copy(rows: DailyRows) -> DailyRows:
+    """Rows a caller may change without changing the kept ones."""
+    return DailyRows([dict(r) for r in rows.agents], [dict(r) for r in rows.models])
 
 
 def live_rows(
@@ -63,6 +96,12 @@ def live_rows(
     with_p95: bool = True,
     with_users: bool = True,
 ) -> DailyRows:
+    memo = session.info.get(_SNAPSHOT)
+    key = (frozenset(live), agent_id)
+    if memo is not None and key in memo:
+        (has_p95, has_users), kept = memo[key]
+        if (has_p95 or not with_p95) and (has_users or not with_users):
+            return _copy(kept)
     rows = DailyRows()
     prices = PriceBook.load(session) if live else None
     for run_start, run_end in day_runs(sorted(live)):
@@ -77,6 +116,9 @@ def live_rows(
         )
         rows.agents.extend(computed.agents)
         rows.models.extend(computed.models)
+    if memo is not None:
+        memo[key] = (with_p95, with_users), rows
+        return _copy(rows)
     return rows
 
 
@@ -143,6 +185,10 @@ def daily_rows(
     Closed days come from daily_metrics/daily_model_metrics; today, later days and days
     still queued for the rollup are computed live.
     """
+    memo = session.info.get(_SNAPSHOT)
+    kept = ("daily_rows", start, end, agent_id)
+    if memo is not None and kept in memo:
+        return _copy(memo[kept])
     stop = end + timedelta(days=1)
     today = today_utc()
     live = live_days(session, start, end)
@@ -167,6 +213,9 @@ def daily_rows(
     rows.models.extend(computed.models)
     for row in rows.agents + rows.models:
         row["cost_usd"] = Decimal(str(row["cost_usd"] or 0)).quantize(ZERO)
+    if memo is not None:
+        memo[kept] = rows
+        return _copy(rows)
     return rows
 
 
@@ -181,7 +230,8 @@ def raw_stats(
     executions: int | None = None,
 ) -> dict[str, Any]:
     """Unique users and the exact p95 over the range: a default view's from what the rollup job
-    stored (window_read); else across agents (count known) from the days' stored sets (day_sets) where they tell; else users from daily_agent_users (closed days)
+    stored (window_read); else across agents (count known) from the days' stored sets
+    (day_sets) where they tell; else users from the agents' daily_agent_user_sets (closed days)
     and the events (live days), p95 from the events (`executions` is their count if known)."""
     if live is None:
         live = live_days(session, start, end)

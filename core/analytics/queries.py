@@ -22,11 +22,13 @@ from core.analytics.figures import (
     check_range,
     live_days,
     live_rows,
+    live_snapshot,
     range_totals,
     raw_stats,
     stored_totals,
     today_utc,
 )
+from core.analytics.today import live_totals
 from core.models import DailyMetric
 
 
@@ -42,8 +44,8 @@ def _period(
         agent_id=agent_id,
         per_model=model_name is not None,
     )
-    # Range uniques and p95 come below (raw_stats): the live days' own are not needed.
-    computed = live_rows(session, live, agent_id, with_p95=False, with_users=False)
+    # Range uniques and p95 come below (raw_stats): the live days' sums are all it needs.
+    computed = live_totals(session, live, agent_id)
     rows.agents.extend(computed.agents)
     rows.models.extend(computed.models)
     figures = {"start": start.isoformat(), "end": end.isoformat()}
@@ -98,14 +100,15 @@ def summary(
     """
     check_range(start, end)
     length = (end - start).days + 1
-    current = _period(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
-    previous = _period(
-        session,
-        start=start - timedelta(days=length),
-        end=start - timedelta(days=1),
-        agent_id=agent_id,
-        model_name=model_name,
-    )
+    with live_snapshot(session):  # both periods: one read of the rollup queue
+        current = _period(session, start=start, end=end, agent_id=agent_id, model_name=model_name)
+        previous = _period(
+            session,
+            start=start - timedelta(days=length),
+            end=start - timedelta(days=1),
+            agent_id=agent_id,
+            model_name=model_name,
+        )
     current["previous"] = previous
     current["change_pct"] = {k: _change(current[k], previous[k]) for k in SUMMARY_KEYS}
     return current

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import chain
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics.compute import U, range_filter
+from core.analytics.today import array_rows, json_array
 from core.analytics.windows import ALL_AGENTS, R, W, p95_from_top, parse_tail
 from core.models import RecentAgentUser, WindowUser
 
@@ -59,13 +61,16 @@ def _stored(session: Session, start: date, yesterday: date, agent_id: int | None
 
 
 def _today_times(session: Session, today: date, stop: date, agent_id: int | None) -> dict:
-    query = select(U.agent_id, U.execution_time_ms).where(
-        *range_filter(today, stop, agent_id), U.event_type == "executed"
+    """{agent: today's execution times} (ALL_AGENTS: all of them): one row per agent, its times
+    as one JSON array (thousands of single-value rows cost more to decode, on PyMySQL most)."""
+    query = (
+        select(U.agent_id, func.count(), json_array(session, U.execution_time_ms))
+        .where(*range_filter(today, stop, agent_id), U.event_type == "executed")
+        .group_by(U.agent_id)
     )
-    times: dict[int, list[int]] = {}
-    for agent, ms in session.execute(query):
-        times.setdefault(agent, []).append(int(ms))
-        times.setdefault(ALL_AGENTS, []).append(int(ms))
+    times = {agent: array for agent, _, array in array_rows(session, query, 1)}
+    if times:
+        times[ALL_AGENTS] = list(chain.from_iterable(times.values()))
     return times
 
 

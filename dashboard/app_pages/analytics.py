@@ -92,16 +92,14 @@ st.caption(
 )
 
 with showing_errors() as attempt, st.spinner("Crunching usage…"):
-    summary = analytics_data.query("summary", **filters)
-    series = charts.frame(analytics_data.query("daily_series", **filters))
-    by_model = charts.frame(analytics_data.query("model_series", **filters))
-    table = charts.frame(analytics_data.query("agent_table", **filters))
-    users = pd.DataFrame(analytics_data.query("top_users", **filters, limit=10))
-    latency = (
-        charts.frame(analytics_data.query("latency_series", **filters))
-        if analytics_data.has("latency_series")
-        else None
-    )
+    # One read for the whole page: today's live rows are computed once, not once per figure.
+    page = analytics_data.query("analytics_page", **filters, limit=10)
+    summary = page["summary"]
+    series = charts.frame(page["daily_series"])
+    by_model = charts.frame(page["model_series"])
+    table = charts.frame(page["agent_table"])
+    users = pd.DataFrame(page["top_users"])
+    latency = charts.frame(page["latency_series"])
 if not attempt.ok:
     st.stop()
 

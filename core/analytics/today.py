@@ -160,14 +160,25 @@ def array_rows(session: Session, statement: Select, arrays: int) -> list[tuple]:
     """The rows of `statement`, whose last `arrays` columns are JSON arrays (`json_array`) of one
     element per row aggregated and the column before them that count: decoded. MariaDB cuts an
     array at group_concat_max_len (1 MiB by default) and still closes it, so a short array
-    runs the statement again with the limit raised (`in_memory_grouping`)."""
+    runs the statement again with the limit raised (`in_memory_grouping`). The cut may also
+    fall just after a comma ("…,null,]"): text that does not parse counts as cut."""
     for raised in (False, True):
         with in_memory_grouping(session) if raised else nullcontext():
             rows = session.execute(statement).all()
-        decoded = [(*r[:-arrays], *(json.loads(a or "[]") for a in r[-arrays:])) for r in rows]
-        if all(len(a) == int(r[-arrays - 1]) for r in decoded for a in r[-arrays:]):
+        decoded = [(*r[:-arrays], *(_array(a) for a in r[-arrays:])) for r in rows]
+        if all(
+            a is not None and len(a) == int(r[-arrays - 1]) for r in decoded for a in r[-arrays:]
+        ):
             return decoded
     raise RuntimeError("an aggregated array is longer than MariaDB's group_concat_max_len")
+
+
+def _array(text: str | None) -> list | None:
+    """A JSON array's elements; None for text a cut left unparseable."""
+    try:
+        return json.loads(text or "[]")
+    except json.JSONDecodeError:
+        return None
 
 
 def users_and_top(session: Session, live: set[date], k: int) -> tuple[set[str], list[int]]:

@@ -43,6 +43,7 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--no-pgvector", action="store_true")
     parser.add_argument("--only-pgvector", action="store_true", help="skip the in-process rows")
+    parser.add_argument("--out", help="file name under bench/results (default by mode)")
     args = parser.parse_args()
 
     queries = load_queries(args.queries)
@@ -58,6 +59,7 @@ def main() -> int:
             results += bench_pgvector(size, dense, rng, len(queries))
         print_rows(results, size)
     name = "search_latency_pgvector.json" if args.only_pgvector else "search_latency.json"
+    name = args.out or name
     out = ROOT / "bench" / "results" / name
     out.write_text(
         json.dumps(

@@ -4,9 +4,9 @@
         --queries ../shared/eval/queries_dev.csv [--backend sentence-transformers] [--folds 5]
 
 Features come from production code: the agents go into a temporary registry through
-`registry.create_agent`, each query's score columns from `core.search.service.score_columns`
-and the candidates' features from `core.search.rerank.features`, so training sees exactly what
-serving computes. Gradient-boosted trees (scikit-learn, seeded) are first cross-validated by
+`registry.create_agent`, each query's first-stage scores from `core.search.service.first_stage`
+and its candidates' features from `core.search.service.candidate_features`, so training sees
+exactly what serving computes. Gradient-boosted trees (scikit-learn, seeded) are first cross-validated by
 query (held-out figures), then fitted once on every dev query and written as plain arrays to
 core/search/rerank_models/<tfidf|hybrid>.npz, with a fixture of features and scikit-learn's
 predictions for the evaluator's test. Figures go to bench/results/search_rerank_fit_<backend>.json.
@@ -41,6 +41,13 @@ TREES = {
     "min_samples_leaf": 50,
     "random_state": 0,
 }
+# Regularisation candidates, chosen by cross-validation on the dev queries (nested for the
+# held-out figure: each outer fold's choice is made on its own training queries only).
+GRID = [
+    TREES,
+    TREES | {"max_leaf_nodes": 7, "min_samples_leaf": 100},
+    TREES | {"min_samples_leaf": 200, "l2_regularization": 1.0},
+]
 
 
 def main() -> int:
@@ -51,7 +58,12 @@ def main() -> int:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="measure only; keep the model")
     parser.add_argument(
-        "--cache", type=Path, help="an .npz outside the repo: score columns saved / reused"
+        "--nested",
+        action="store_true",
+        help="choose the trees' regularisation among GRID by nested CV (about 15x the fits)",
+    )
+    parser.add_argument(
+        "--cache", type=Path, help="an .npz outside the repo: first stage and features saved / reused"
     )
     args = parser.parse_args()
     if args.queries.name != "queries_dev.csv":
@@ -72,26 +84,32 @@ def run(args: argparse.Namespace) -> int:
     queries = list(csv.DictReader(args.queries.open(encoding="utf-8")))
     started = time.perf_counter()
     if args.cache and args.cache.exists():
-        with np.load(args.cache) as data:
-            columns, gold = list(data["columns"]), data["gold"]
+        queries_data, gold = load_cache(args.cache)
     else:
         slug_of = load_registry(agents)
-        columns, ids = score_all(queries)
+        queries_data, ids = score_all(queries)
         dispose_engines()
         id_of = {slug: agent_id for agent_id, slug in slug_of.items()}
         gold = np.array([int(np.flatnonzero(ids == id_of[q["slug"]])[0]) for q in queries])
         if args.cache:
-            np.savez(args.cache, columns=np.stack(columns), gold=gold)
-    x, y, owner = training_rows(columns, gold)
+            save_cache(args.cache, queries_data, gold)
+    x, y, owner = training_rows(queries_data, gold)
 
-    figures = {"first stage (no re-rank)": metrics([c[:, 0] for c in columns], gold)}
-    figures |= cross_validate(columns, gold, x, y, owner, args.folds)
-    model = fit(x, y)
+    figures = {"first stage (no re-rank)": metrics([q[0] for q in queries_data], gold)}
+    data = (queries_data, gold, x, y, owner)
+    if args.nested:
+        held, params = cross_validate(data, args.folds)
+    else:
+        params = TREES
+        label = f"held-out: {args.folds}-fold CV by query, trees {describe(params)}"
+        held = {label: mean_of(held_out(data, np.arange(len(gold)), args.folds, params))}
+    figures |= held
+    model = fit(x, y, params)
     name = "hybrid" if args.backend == "sentence-transformers" else "tfidf"
     arrays = export(model)
     check_evaluator(arrays, model, x)
     figures["in-sample: model fitted on every dev query"] = metrics(
-        rerank_all(columns, arrays), gold
+        rerank_all(queries_data, arrays), gold
     )
     size = save_model(name, arrays, model, x, owner, args.no_write)
     seconds = time.perf_counter() - started
@@ -104,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
                 "queries": str(args.queries),
                 "folds": args.folds,
                 "seed": SEED,
-                "trees": TREES,
+                "trees": params,
+                "grid": GRID,
                 "n_trees": len(model._predictors),
                 "n_features": int(x.shape[1]),
                 "model_bytes": size,
@@ -119,65 +138,131 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def score_all(queries: list[dict]) -> tuple[list[np.ndarray], np.ndarray]:
-    """Every query's score columns from the production code, and the agent id of each row."""
+def score_all(queries: list[dict]) -> tuple[list[tuple], np.ndarray]:
+    """Per query, from the production code: every agent's first-stage score, the re-rank's
+    candidates and their features; and the agent id of each position."""
     from core.db import session_scope
     from core.search.indexing import load_fit
     from core.search.semantic import get_semantic_embedder, semantic_enabled
-    from core.search.service import _snapshot, score_columns
+    from core.search.service import _snapshot, candidate_features, first_stage
 
     texts = [q["query"].strip() for q in queries]
     if semantic_enabled():
         get_semantic_embedder().prime_queries(texts)
+    out = []
     with session_scope() as session:
         snapshot = _snapshot(session)
         version = snapshot.version
         fit = load_fit(session, epoch=version.epoch, fit_id=version.fit_id)
-        columns = [
-            np.asarray(score_columns(session, snapshot, fit, t, limit=10, fields=True))
-            for t in texts
-        ]
-    return columns, snapshot.ids
+        for text in texts:
+            query, first, dense = first_stage(session, snapshot, fit, text, limit=10)
+            candidates, x = candidate_features(snapshot, query, first, dense)
+            out.append((np.asarray(first, dtype=np.float64), candidates, x))
+    return out, snapshot.ids
 
 
-def training_rows(columns: list[np.ndarray], gold: np.ndarray):  # noqa: ANN201
+def save_cache(path: Path, queries_data: list[tuple], gold: np.ndarray) -> None:
+    np.savez(
+        path,
+        first=np.stack([q[0] for q in queries_data]),
+        candidates=np.concatenate([q[1] for q in queries_data]),
+        x=np.concatenate([q[2] for q in queries_data]),
+        counts=np.array([len(q[1]) for q in queries_data]),
+        gold=gold,
+    )
+
+
+def load_cache(path: Path) -> tuple[list[tuple], np.ndarray]:
+    with np.load(path) as data:
+        cuts = np.cumsum(data["counts"])[:-1]
+        candidates = np.split(data["candidates"], cuts)
+        xs = np.split(data["x"], cuts)
+        return list(zip(data["first"], candidates, xs, strict=True)), data["gold"]
+
+
+def training_rows(queries_data: list[tuple], gold: np.ndarray):  # noqa: ANN201
     """Features of every query's candidates, whether each is the right agent, and its query."""
-    from core.search import rerank
-
     xs, ys, owners = [], [], []
-    for q, scores in enumerate(columns):
-        candidates = rerank.candidates_of(scores[:, 0])
-        xs.append(rerank.features(scores, candidates))
+    for q, (_, candidates, x) in enumerate(queries_data):
+        xs.append(x)
         ys.append(candidates == gold[q])
         owners.append(np.full(len(candidates), q))
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(owners)
 
 
-def fit(x: np.ndarray, y: np.ndarray):  # noqa: ANN201
+def fit(x: np.ndarray, y: np.ndarray, params: dict = TREES):  # noqa: ANN201
     from sklearn.ensemble import HistGradientBoostingClassifier
 
-    return HistGradientBoostingClassifier(**TREES).fit(x, y)
+    return HistGradientBoostingClassifier(**params).fit(x, y)
 
 
-def cross_validate(columns, gold, x, y, owner, folds: int) -> dict:  # noqa: ANN001
-    """The same configuration fitted on k - 1 folds of queries, measured on the held-out one."""
-    order = np.random.default_rng(SEED).permutation(len(gold))
-    parts = np.array_split(order, folds)
+def split(queries: np.ndarray, folds: int) -> list[np.ndarray]:
+    """`queries` in `folds` seeded parts: every candidate of a query stays in its query's part."""
+    return np.array_split(np.random.default_rng(SEED).permutation(queries), folds)
+
+
+def held_out(data: tuple, queries: np.ndarray, folds: int, params: dict) -> list[dict]:
+    """Per fold of `queries`: `params` fitted on the other folds, measured on this one."""
+    queries_data, gold, x, y, owner = data
+    parts = split(queries, folds)
     per_fold = []
     for k, test in enumerate(parts):
         train = np.isin(owner, np.concatenate([p for j, p in enumerate(parts) if j != k]))
-        arrays = export(fit(x[train], y[train]))
-        per_fold.append(metrics(rerank_all([columns[q] for q in test], arrays), gold[test]))
+        arrays = export(fit(x[train], y[train], params))
+        per_fold.append(metrics(rerank_all([queries_data[q] for q in test], arrays), gold[test]))
+    return per_fold
+
+
+def mean_of(per_fold: list[dict]) -> dict:
     mean = {key: round(float(np.mean([f[key] for f in per_fold])), 4) for key in per_fold[0]}
-    label = f"held-out: {folds}-fold cross-validation by query"
-    return {label: mean | {"mrr@10_per_fold": [f["mrr@10"] for f in per_fold]}}
+    return mean | {"mrr@10_per_fold": [f["mrr@10"] for f in per_fold]}
 
 
-def rerank_all(columns: list[np.ndarray], arrays: dict) -> list[np.ndarray]:
+def select(data: tuple, queries: np.ndarray, folds: int) -> tuple[dict, list[dict]]:
+    """The GRID entry with the best cross-validated MRR@10 over `queries`, and every entry's."""
+    scores = [mean_of(held_out(data, queries, folds, params)) for params in GRID]
+    best = int(np.argmax([f["mrr@10"] for f in scores]))
+    return GRID[best], scores
+
+
+def cross_validate(data: tuple, folds: int) -> tuple[dict, dict]:
+    """Held-out figures: each GRID entry's k-fold CV, and the nested CV of choosing among them
+    (the honest figure for the shipped choice); and the parameters chosen on every dev query."""
+    queries = np.arange(len(data[1]))
+    params, scores = select(data, queries, folds)
+    figures = {
+        f"held-out: {folds}-fold CV by query, trees {describe(p)}": f
+        for p, f in zip(GRID, scores, strict=True)
+    }
+    parts = split(queries, folds)
+    per_fold, chosen = [], []
+    for k, test in enumerate(parts):
+        train = np.concatenate([p for j, p in enumerate(parts) if j != k])
+        inner, _ = select(data, train, folds - 1)
+        chosen.append(describe(inner))
+        per_fold += held_out_once(data, train, test, inner)
+    label = f"held-out: nested {folds}-fold CV, trees chosen per fold by inner CV"
+    figures[label] = mean_of(per_fold) | {"chosen_per_fold": chosen}
+    return figures, params
+
+
+def held_out_once(data: tuple, train: np.ndarray, test: np.ndarray, params: dict) -> list[dict]:
+    queries_data, gold, x, y, owner = data
+    rows = np.isin(owner, train)
+    arrays = export(fit(x[rows], y[rows], params))
+    return [metrics(rerank_all([queries_data[q] for q in test], arrays), gold[test])]
+
+
+def describe(params: dict) -> str:
+    keys = ("max_leaf_nodes", "min_samples_leaf", "l2_regularization")
+    return ", ".join(f"{key} {params.get(key, 0)}" for key in keys)
+
+
+def rerank_all(queries_data: list[tuple], arrays: dict) -> list[np.ndarray]:
     from core.search import rerank
 
     model = rerank.TreeModel(**_model_fields(arrays))
-    return [rerank.rerank(scores, model) for scores in columns]
+    return [rerank.rerank(first, candidates, x, model) for first, candidates, x in queries_data]
 
 
 def metrics(scores: list[np.ndarray], gold: np.ndarray) -> dict[str, float]:

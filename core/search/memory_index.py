@@ -49,23 +49,6 @@ class Snapshot:
         columns = self.lexical_by_term[:, query.indices[whole]]
         return np.asarray(columns @ query.data[whole], dtype=np.float32).ravel()
 
-    def block_cosines(self, query: sparse.csr_matrix) -> np.ndarray:
-        """(agents x 8) cosines of a query vector: words, chars of the whole text, then of
-        each field (`lexical.FIELDS`). Zero where a field is empty or the index is v1."""
-        groups = 1 + len(lexical.FIELDS)
-        out = np.zeros((len(self.ids), 2 * groups), dtype=np.float32)
-        if query.nnz == 0 or len(self.ids) == 0:
-            return out
-        words = query.indices < lexical.BLOCK
-        # Both sides carry sqrt(weight) per block, so a block's dot product is weight x cosine.
-        per_block = np.zeros((query.nnz, 2), dtype=np.float32)
-        per_block[words, 0] = query.data[words] / lexical.WORD_WEIGHT
-        per_block[~words, 1] = query.data[~words] / (1.0 - lexical.WORD_WEIGHT)
-        for group in range(groups):
-            columns = self.lexical_by_term[:, query.indices + group * lexical.GROUP]
-            out[:, 2 * group : 2 * group + 2] = columns @ per_block
-        return out
-
     def semantic_scores(self, vector: np.ndarray, model: str) -> np.ndarray:
         if self.semantic is None or self.semantic_model != model:
             return np.zeros(len(self.ids), dtype=np.float32)

@@ -51,8 +51,8 @@ CALIBRATIONS = {
 }
 # Re-ranked scores (the re-rank's probability that the hit is the right agent).
 RERANKED_CALIBRATIONS = {
-    "tfidf": Calibration(no_match=0.11, good=0.28, strong=0.65),
-    "sentence-transformers": Calibration(no_match=0.17, good=0.34, strong=0.64),
+    "tfidf": Calibration(no_match=0.12, good=0.36, strong=0.66),
+    "sentence-transformers": Calibration(no_match=0.17, good=0.39, strong=0.64),
 }
 
 # Agents people can use now; at equal relevance they come first.

@@ -1,13 +1,17 @@
-"""The learned re-rank: boosted trees over per-field similarities re-score the best candidates.
+"""The learned re-rank: boosted trees over per-field match features re-score the best candidates.
 
 The first stage (the `tfidf` cosine, or the hybrid blend) proposes its CANDIDATES best agents.
-Each candidate is described by generic features that name no agent and no word: for the first
-stage score and each per-field cosine (`Snapshot.block_cosines`, plus the dense cosine for the
-hybrid), its value, its gap to the best value any agent reaches, and log(1 + its rank), the rank
-being the number of agents scoring strictly higher, counted among the best RANK_CAP (beyond
-that, RANK_CAP). Trees fitted once on the dev queries (`bench/search_rerank_fit.py`) turn them
-into the probability that the candidate is the right agent: that is the new similarity.
-The trees are stored as plain arrays (`rerank_models/*.npz`) and evaluated with numpy here.
+Each candidate is described by generic features that name no agent and no word, all computed
+from the candidates alone (`field_match`), so their cost does not grow with the registry:
+for the first stage score, the cosine with each block of the agent (whole text, name,
+description, prompt; words and characters) and the dense cosine (hybrid), its value, its gap to
+the best candidate's and log(1 + its rank among the candidates); the share of the query each
+field contains (by word weight, words, character n-grams) and its gap to the best candidate's;
+the share of the name (words, characters) and of the description (words) the query covers, and
+its gap; and the number of words in the query. Trees fitted once on the dev queries
+(`bench/search_rerank_fit.py`) turn them into the probability that the candidate is the right
+agent: that is the new similarity. The trees are stored as plain arrays
+(`rerank_models/*.npz`) and evaluated with numpy here.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ from pathlib import Path
 
 import numpy as np
 
+from core.search import field_match
+
 CANDIDATES = 30
 RANK_CAP = 300
 BELOW = 0.99  # agents outside the candidates: at most this share of the lowest re-ranked score
 MODELS = Path(__file__).with_name("rerank_models")
+OWN_SHARES = (2, 3, 4)  # field_match slots: name words, name chars, description words
 
 _models: dict[str, TreeModel | None] = {}
 _lock = threading.Lock()
@@ -50,26 +57,23 @@ def rank_among_best(values: np.ndarray, picked: np.ndarray) -> np.ndarray:
     return np.minimum(above, RANK_CAP)
 
 
-def features(scores: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-    """(candidates x 3 * score columns): value, gap to the best, log(1 + rank) per column.
+def features(
+    first_stage: np.ndarray, matches: field_match.Matches, dense: np.ndarray | None = None
+) -> np.ndarray:
+    """(candidates x features) for the candidates' first-stage scores and field matches.
 
-    `scores` is (agents x columns) of non-negative scores, the first stage in column 0.
+    Ties share a rank, so no feature tells agents apart by anything but their match.
     """
-    picked = scores[candidates]
-    # The first stage: whatever scores above a candidate is a candidate too, so its own
-    # column's max and ranks need only the candidates.
-    columns = [
-        picked[:, 0],
-        picked[:, 0] - picked[:, 0].max(),
-        np.log1p(rank_among_best(picked[:, 0], picked[:, 0])),
-    ]
-    by_column = np.ascontiguousarray(scores[:, 1:].T)  # one contiguous pass per column
-    for j, values in enumerate(by_column, start=1):
-        columns += [
-            picked[:, j],
-            picked[:, j] - values.max(),
-            np.log1p(rank_among_best(values, picked[:, j])),
-        ]
+    scores = [first_stage, *matches.cosines.T] + ([dense] if dense is not None else [])
+    columns = []
+    for values in scores:
+        values = np.asarray(values, dtype=np.float64)
+        columns += [values, values - values.max(), np.log1p(rank_among_best(values, values))]
+    shares = [*field_match.query_coverage(matches).T, *matches.covered[:, OWN_SHARES].T]
+    for values in shares:
+        columns += [values, values - values.max()]
+    words = np.log1p(matches.query_words.sum())
+    columns.append(np.full(len(first_stage), words))
     return np.stack(columns, axis=1).astype(np.float32)
 
 
@@ -128,15 +132,16 @@ def model_for(name: str) -> TreeModel | None:
         return _models[name]
 
 
-def rerank(scores: np.ndarray, model: TreeModel) -> np.ndarray:
-    """Similarities: the model's probability for the candidates; every other agent keeps its
-    first-stage score scaled to at most BELOW x the lowest candidate's (0 stays 0)."""
-    first_stage = scores[:, 0]
-    candidates = candidates_of(first_stage)
+def rerank(
+    first_stage: np.ndarray, candidates: np.ndarray, x: np.ndarray, model: TreeModel
+) -> np.ndarray:
+    """Similarities: the model's probability for the candidates (rows of `x`); every other
+    agent keeps its first-stage score scaled to at most BELOW x the lowest candidate's (0 stays 0).
+    """
     out = np.zeros(len(first_stage), dtype=np.float64)
     if len(candidates) == 0:
         return out
-    probability = model.probability(features(scores, candidates))
+    probability = model.probability(x)
     floor = float(first_stage[candidates[-1]])
     out[:] = np.clip(first_stage, 0.0, None) * (BELOW * probability.min() / floor)
     out[candidates] = probability

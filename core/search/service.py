@@ -6,13 +6,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import sparse
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from core.config import get_settings
 from core.errors import DomainError, NotFoundError, ValidationError
 from core.models import Agent, AgentStatus
-from core.search import lexical, pgvector_index, rerank
+from core.search import field_match, lexical, pgvector_index, rerank
 from core.search.index_state import read_version
 from core.search.indexing import load_fit
 from core.search.memory_index import Snapshot, memory_index_for
@@ -79,40 +80,42 @@ def search_agents(
         return []
     fit = load_fit(session, epoch=snapshot.version.epoch, fit_id=snapshot.version.fit_id)
     model = _rerank_model(fit)
-    columns = score_columns(session, snapshot, fit, text, limit=limit, fields=model is not None)
+    query, first, dense = first_stage(session, snapshot, fit, text, limit=limit)
     backend = get_settings().embedding_backend
     if model is None:
-        scores, labels = columns[:, 0], calibration(backend)
+        scores, labels = first, calibration(backend)
     else:
-        scores, labels = rerank.rerank(columns, model), calibration(backend, reranked=True)
+        candidates, x = candidate_features(snapshot, query, first, dense)
+        scores = rerank.rerank(first, candidates, x, model)
+        labels = calibration(backend, reranked=True)
     return _hits(session, snapshot, scores, limit, min_similarity, wanted, None, labels)
 
 
-def score_columns(
-    session: Session,
-    snapshot: Snapshot,
-    fit: lexical.LexicalFit,
-    text: str,
-    *,
-    limit: int,
-    fields: bool,
-) -> np.ndarray:
-    """(agents x columns): the first-stage score; with `fields` also the re-rank's other
-    inputs, the per-field cosines and (hybrid) the dense cosine."""
+def first_stage(
+    session: Session, snapshot: Snapshot, fit: lexical.LexicalFit, text: str, *, limit: int
+) -> tuple[sparse.csr_matrix, np.ndarray, np.ndarray | None]:
+    """The query vector, every agent's first-stage score (the lexical cosine, or the hybrid
+    blend) and (hybrid) every agent's dense cosine."""
     query = fit.embed([text])
-    if fields:
-        blocks = snapshot.block_cosines(query)
-        first = lexical.WORD_WEIGHT * blocks[:, 0] + (1.0 - lexical.WORD_WEIGHT) * blocks[:, 1]
-    else:
-        blocks = np.zeros((len(snapshot.ids), 0), dtype=np.float32)
-        first = snapshot.lexical_scores(query)
+    first = snapshot.lexical_scores(query)
     if not semantic_enabled():
-        return np.column_stack([first, blocks]) if fields else first[:, None]
+        return query, first, None
     vector = get_semantic_embedder().embed_query(text)
     dense = _semantic(session, snapshot, first, vector, limit=limit)
     weight = get_settings().search_semantic_weight
-    blended = weight * dense + (1.0 - weight) * first
-    return np.column_stack([blended, blocks, dense]) if fields else blended[:, None]
+    return query, weight * dense + (1.0 - weight) * first, dense
+
+
+def candidate_features(
+    snapshot: Snapshot, query: sparse.csr_matrix, first: np.ndarray, dense: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The re-rank's candidates and their features, read from the candidates' rows only."""
+    candidates = rerank.candidates_of(first)
+    if len(candidates) == 0:  # nothing in common with the query: nothing to re-rank
+        return candidates, np.zeros((0, 0), dtype=np.float32)
+    matches = field_match.match(snapshot.lexical_rows[candidates], query)
+    picked_dense = dense[candidates] if dense is not None else None
+    return candidates, rerank.features(first[candidates], matches, picked_dense)
 
 
 def _shipped_model() -> rerank.TreeModel | None:

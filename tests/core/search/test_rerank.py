@@ -49,9 +49,10 @@ def test_rank_counts_agents_strictly_above_and_is_capped() -> None:
 def test_others_stay_below_the_candidates_and_zero_stays_zero() -> None:
     rng = np.random.default_rng(0)
     first = np.concatenate([rng.random(80), np.zeros(20)])
-    columns = np.column_stack([first, rng.random((100, 8))])
-    similarity = rerank.rerank(columns, rerank.model_for("tfidf"))
+    model = rerank.model_for("tfidf")
     candidates = rerank.candidates_of(first)
+    x = rng.random((len(candidates), model.n_features)).astype(np.float32)
+    similarity = rerank.rerank(first, candidates, x, model)
     others = np.setdiff1d(np.arange(100), candidates)
     assert len(candidates) == rerank.CANDIDATES
     assert similarity[others].max() < similarity[candidates].min()

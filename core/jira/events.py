@@ -357,7 +357,7 @@ def _mark_missing_comments(
                 Comment.deleted_at.is_(None),
             )
         )
-        if c.jira_comment_id not in remaining and _naive(c.created_at) <= _naive(at)
+        if c.jira_comment_id not in remaining and _to_ms(c.created_at) <= _naive(at)
     ]
     for comment in gone:
         comment.deleted_at = at
@@ -368,6 +368,12 @@ def _mark_missing_comments(
 
 def _naive(value: datetime) -> datetime:
     return value.replace(tzinfo=None) if value.tzinfo else value
+
+
+def _to_ms(value: datetime) -> datetime:
+    """`value` (naive) cut to Jira's millisecond timestamps: a comment stored in the same
+    millisecond as an event counts as stored before it (microseconds said "after" at random)."""
+    return _naive(value).replace(microsecond=value.microsecond // 1000 * 1000)
 
 
 def _apply_issue_deleted(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -26,6 +27,7 @@ from core.jira.signature import sign
 from core.models import (
     Agent,
     AgentVersion,
+    Comment,
     JiraIssueState,
     JiraOutbox,
     OutboxKind,
@@ -437,6 +439,31 @@ def test_comment_deletion_naming_no_comment_uses_the_complete_comment_list(agent
     event["issue"]["fields"]["comment"] = truncated
     assert deliver(event)["status"] == "ignored"  # not the whole list: nothing is concluded
     event["issue"]["fields"]["comment"] = truncated | {"total": 1}
+    assert deliver(event)["status"] == "processed"
+    comments = status_of(agent_id)["comments"]
+    assert [(c["body"], c["deleted_at"] is not None) for c in comments] == [
+        ("kept", False),
+        ("gone", True),
+    ]
+
+
+def test_a_comment_stored_in_the_deletion_events_millisecond_counts_as_stored_before(agent_id):
+    """Jira's timestamps are milliseconds, ours microseconds: a comment stored at .834244 and
+    an event stamped .834 are the same instant, not "stored after the event"."""
+    for comment_id, body in (("800", "kept"), ("801", "gone")):
+        deliver(payloads.comment_event(KEY, comment_id=comment_id, body=body, timestamp=1_000))
+    stamp = payloads.now_ms()
+    with session_scope(write=True) as session:
+        for comment in session.scalars(select(Comment).where(Comment.agent_id == agent_id)):
+            comment.created_at = datetime.fromtimestamp(stamp / 1000, UTC) + timedelta(
+                microseconds=900
+            )
+    event = payloads.issue_commented(KEY, comment_id="800", body="kept") | {
+        "issue_event_type_name": "issue_comment_deleted",
+        "timestamp": stamp,
+    }
+    del event["comment"]
+    event["issue"]["fields"]["comment"] = {"comments": [{"id": "800"}], "total": 1, "startAt": 0}
     assert deliver(event)["status"] == "processed"
     comments = status_of(agent_id)["comments"]
     assert [(c["body"], c["deleted_at"] is not None) for c in comments] == [

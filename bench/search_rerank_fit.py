@@ -63,7 +63,9 @@ def main() -> int:
         help="choose the trees' regularisation among GRID by nested CV (about 15x the fits)",
     )
     parser.add_argument(
-        "--cache", type=Path, help="an .npz outside the repo: first stage and features saved / reused"
+        "--cache",
+        type=Path,
+        help="an .npz outside the repo: first stage and features saved / reused",
     )
     args = parser.parse_args()
     if args.queries.name != "queries_dev.csv":

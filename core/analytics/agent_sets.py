@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import U, day_runs, range_filter
+from core.analytics.compute import RangeRead, U, day_runs, range_filter
 from core.analytics.day_sets import mariadb_key, user_collation
 from core.analytics.sql import as_date, dialect_name
 from core.models import DailyAgentUserSet
@@ -110,25 +110,17 @@ def live_entries(
             yield (row[0] if by_agent else None), list(row[-len(columns) :])
 
 
-def entries(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    live: set[date],
-    today: date,
-    agent_id: int | None = None,
-) -> Iterator[tuple[int | None, list]]:
-    """(agent, entry) of every identified user over start..end (one agent, or all): closed
-    days from the stored sets, then the live days from the events (agent None: the live
-    days' users of any agent, one entry each)."""
-    stop = min(end + timedelta(days=1), today)
-    if start < stop:
+def entries(session: Session, read: RangeRead) -> Iterator[tuple[int | None, list]]:
+    """(agent, entry) of every identified user over the range (one agent, or all; the model
+    filter is the caller's): closed days from the stored sets, then the live days from the
+    events."""
+    stop = min(read.end + timedelta(days=1), read.today)
+    if read.start < stop:
         for _, agent, day_entries in closed_sets(
-            session, start=start, stop=stop, skip=live, agent_id=agent_id
+            session, start=read.start, stop=stop, skip=read.live, agent_id=read.agent_id
         ):
             yield from ((agent, e) for e in day_entries)
-    yield from live_entries(session, live, agent_id, by_agent=True)
+    yield from live_entries(session, read.live, read.agent_id, by_agent=True)
 
 
 def users_by_agent(found: Iterator[tuple[int | None, list]]) -> dict[int, set[str]]:

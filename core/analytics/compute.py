@@ -67,6 +67,19 @@ def event_filters(
     return clauses
 
 
+@dataclass(frozen=True)
+class RangeRead:
+    """One figures read over start..end (inclusive): the days read from the events (`live`:
+    today and days queued for the rollup), today's UTC date, and the filters."""
+
+    start: date
+    end: date
+    live: set[date]
+    today: date
+    agent_id: int | None = None
+    model_name: str | None = None
+
+
 @dataclass
 class DailyRows:
     """Rows for daily_metrics (`agents`) and daily_model_metrics (`models`)."""

@@ -16,7 +16,7 @@ from sqlalchemy import false, func, select
 from sqlalchemy.orm import Session
 
 from core.analytics import day_sets, range_stats, window_read
-from core.analytics.compute import DailyRows, U, compute_daily, day_runs, range_filter
+from core.analytics.compute import DailyRows, RangeRead, U, compute_daily, day_runs, range_filter
 from core.analytics.prices import PriceBook
 from core.analytics.rollup import AGENT_FIELDS, MODEL_FIELDS, pending_days
 from core.analytics.sql import as_date
@@ -235,10 +235,8 @@ def raw_stats(
     and the events (live days), p95 from the events (`executions` is their count if known)."""
     if live is None:
         live = live_days(session, start, end)
-    stored = window_read.range_figures(
-        session, start=start, end=end, live=live, today=today_utc(), agent_id=agent_id,
-        model_name=model_name,
-    )  # fmt: skip
+    read = RangeRead(start, end, live, today_utc(), agent_id, model_name)
+    stored = window_read.range_figures(session, read)
     if stored is not None:  # a default view: its closed days as the rollup job stored them
         return {
             "unique_users": stored.unique_users.get(ALL_AGENTS, 0),
@@ -247,18 +245,10 @@ def raw_stats(
     users, p95, known = None, None, False
     if agent_id is None and model_name is None and executions is not None:
         users, p95, known = day_sets.range_figures(
-            session, start=start, end=end, live=live, today=today_utc(), executions=executions
+            session, start=start, end=end, live=live, today=read.today, executions=executions
         )
     if users is None:
-        users = range_stats.unique_users(
-            session,
-            start=start,
-            end=end,
-            live=live,
-            today=today_utc(),
-            agent_id=agent_id,
-            model_name=model_name,
-        )
+        users = range_stats.unique_users(session, read)
     if not known:
         if executions is None:
             filters = range_filter(start, end + timedelta(days=1), agent_id)

@@ -18,7 +18,7 @@ from sqlalchemy import func, literal_column, select
 from sqlalchemy.orm import Session
 
 from core.analytics import agent_sets
-from core.analytics.compute import U, range_filter
+from core.analytics.compute import RangeRead, U, range_filter
 from core.analytics.sql import dialect_name
 
 
@@ -29,51 +29,29 @@ def _event_filters(start: date, end: date, agent_id: int | None, model_name: str
     return filters
 
 
-def _model_users(start: date, end: date, agent_id: int | None, model_name: str, columns: list):
+def _model_users(read: RangeRead, columns: list):
     """The distinct (columns…) of a model's executions' identified users (only the events
     know the model)."""
-    filters = _event_filters(start, end, agent_id, model_name)
+    filters = _event_filters(read.start, read.end, read.agent_id, read.model_name)
     return select(*columns).where(*filters, U.user_id != "").distinct().subquery()
 
 
-def unique_users(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    live: set[date],
-    today: date,
-    agent_id: int | None = None,
-    model_name: str | None = None,
-) -> int:
-    """Distinct non-empty users over start..end (one agent, or all)."""
-    if model_name is not None:
-        users = _model_users(start, end, agent_id, model_name, [U.user_id])
+def unique_users(session: Session, read: RangeRead) -> int:
+    """Distinct non-empty users over the range (one agent, or all)."""
+    if read.model_name is not None:
+        users = _model_users(read, [U.user_id])
         return int(session.scalar(select(func.count()).select_from(users)) or 0)
-    found = agent_sets.entries(
-        session, start=start, end=end, live=live, today=today, agent_id=agent_id
-    )
+    found = agent_sets.entries(session, read)
     return len({agent_sets.identity(entry) for _, entry in found})
 
 
-def unique_users_by_agent(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    live: set[date],
-    today: date,
-    agent_id: int | None = None,
-    model_name: str | None = None,
-) -> dict[int, int]:
-    """{agent id: distinct users over start..end}."""
-    if model_name is not None:
-        pairs = _model_users(start, end, agent_id, model_name, [U.agent_id, U.user_id])
+def unique_users_by_agent(session: Session, read: RangeRead) -> dict[int, int]:
+    """{agent id: distinct users over the range}."""
+    if read.model_name is not None:
+        pairs = _model_users(read, [U.agent_id, U.user_id])
         query = select(pairs.c.agent_id, func.count()).group_by(pairs.c.agent_id)
         return {a: int(n) for a, n in session.execute(query)}
-    found = agent_sets.entries(
-        session, start=start, end=end, live=live, today=today, agent_id=agent_id
-    )
+    found = agent_sets.entries(session, read)
     return {a: len(users) for a, users in agent_sets.users_by_agent(found).items()}
 
 

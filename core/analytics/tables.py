@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.analytics import user_ranking, window_read
-from core.analytics.compute import DailyRows, U, range_filter
+from core.analytics.compute import DailyRows, RangeRead, U, range_filter
 from core.analytics.figures import (
     ZERO,
     check_range,
@@ -131,13 +131,15 @@ def _range_figures(
 ) -> tuple[dict[int, int], dict[int, float]]:
     """Every agent's unique users and p95 over the range: a default view's stored closed days
     plus today's events (core.analytics.windows), else one statement each over the events."""
-    live, today = live_days(session, start, end), today_utc()
-    kwargs = {"start": start, "end": end, "agent_id": agent_id, "model_name": model_name}
-    stored = window_read.range_figures(session, live=live, today=today, **kwargs)
+    live = live_days(session, start, end)
+    read = RangeRead(start, end, live, today_utc(), agent_id, model_name)
+    stored = window_read.range_figures(session, read)
     if stored is not None:
         return stored.unique_users, stored.p95_execution_ms
-    users = unique_users_by_agent(session, live=live, today=today, **kwargs)
-    return users, p95_by_agent(session, **kwargs)
+    users = unique_users_by_agent(session, read)
+    return users, p95_by_agent(
+        session, start=start, end=end, agent_id=agent_id, model_name=model_name
+    )
 
 
 def agent_table(
@@ -205,16 +207,9 @@ def top_users(
     `last_seen` (aware UTC datetime).
     """
     check_range(start, end)
-    return user_ranking.top_users(
-        session,
-        start=start,
-        end=end,
-        live=live_days(session, start, end),
-        today=today_utc(),
-        agent_id=agent_id,
-        model_name=model_name,
-        limit=max(1, min(int(limit), 1000)),
-    )
+    live = live_days(session, start, end)
+    read = RangeRead(start, end, live, today_utc(), agent_id, model_name)
+    return user_ranking.top_users(session, read, limit=max(1, min(int(limit), 1000)))
 
 
 def unpriced_models(session: Session, *, start: date, end: date) -> list[dict[str, Any]]:

@@ -5,14 +5,13 @@ their events only. With a model filter, all from the events."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy import case, func, literal_column, select, text, union_all
 from sqlalchemy.orm import Session
 
 from core.analytics import agent_sets, window_read
-from core.analytics.compute import U, day_runs, event_filters, range_filter
+from core.analytics.compute import RangeRead, U, day_runs, event_filters, range_filter
 from core.analytics.day_sets import mariadb_key, user_collation
 from core.analytics.sql import dialect_name
 
@@ -43,16 +42,14 @@ def _row(r: Any, events: int | None = None) -> dict[str, Any]:
     }
 
 
-def _stored_view(
-    session: Session, *, start: date, end: date, live: set[date], today: date, limit: int
-) -> list[tuple[str, int]] | None:
+def _stored_view(session: Session, read: RangeRead, limit: int) -> list[tuple[str, int]] | None:
     """A default view's ranking (all agents): its closed days' counts as the rollup job stored
     them plus the live days' events, grouped by the database; None when no view is stored."""
-    stored = window_read.user_counts(session, start=start, end=end, live=live, today=today)
+    stored = window_read.user_counts(session, read)
     if stored is None:
         return None
     parts = [stored]
-    for run_start, run_end in day_runs(sorted(live)):
+    for run_start, run_end in day_runs(sorted(read.live)):
         parts.append(
             select(U.user_id, func.count().label("n"))
             .where(*range_filter(run_start, run_end), U.user_id != "")
@@ -69,50 +66,27 @@ def _stored_view(
     return [(u, int(n)) for u, n in session.execute(query)]
 
 
-def _ranked(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    live: set[date],
-    today: date,
-    agent_id: int | None,
-    limit: int,
-) -> list[tuple[str, int]]:
+def _ranked(session: Session, read: RangeRead, limit: int) -> list[tuple[str, int]]:
     """[(user, events)] of the `limit` most active users, most events first, then by user (on
     MariaDB by collation key: the column's order)."""
-    if agent_id is None:
-        kwargs = {"start": start, "end": end, "live": live, "today": today, "limit": limit}
-        stored = _stored_view(session, **kwargs)
+    if read.agent_id is None:
+        stored = _stored_view(session, read, limit)
         if stored is not None:
             return stored
-    counts = agent_sets.user_counts(
-        agent_sets.entries(session, start=start, end=end, live=live, today=today, agent_id=agent_id)
-    )
+    counts = agent_sets.user_counts(agent_sets.entries(session, read))
     best = sorted(counts.items(), key=lambda item: (-item[1][1], item[0]))[:limit]
     return [(user, events) for _, (user, events) in best]
 
 
-def top_users(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    live: set[date],
-    today: date,
-    agent_id: int | None = None,
-    model_name: str | None = None,
-    limit: int = 10,
-) -> list[dict[str, Any]]:
-    """The `limit` most active users (by events) over start..end; see tables.top_users."""
+def top_users(session: Session, read: RangeRead, *, limit: int = 10) -> list[dict[str, Any]]:
+    """The `limit` most active users (by events) over the range; see tables.top_users."""
+    start, end, agent_id, model_name = read.start, read.end, read.agent_id, read.model_name
     if model_name is not None:  # only the events know the model
         filters = [*event_filters(start, end, agent_id, model_name), EXECUTED]
         events = literal_column("events")
         query = _details(filters).group_by(U.user_id).order_by(events.desc(), U.user_id)
         return [_row(r) for r in session.execute(query.limit(limit))]
-    ranked = _ranked(
-        session, start=start, end=end, live=live, today=today, agent_id=agent_id, limit=limit
-    )
+    ranked = _ranked(session, read, limit)
     if not ranked:
         return []
     users = [u for u, _ in ranked]

@@ -15,7 +15,7 @@ from itertools import chain
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import Session
 
-from core.analytics.compute import U, range_filter
+from core.analytics.compute import RangeRead, U, range_filter
 from core.analytics.today import array_rows, json_array
 from core.analytics.windows import ALL_AGENTS, R, W, p95_from_top, parse_tail
 from core.models import RecentAgentUser, WindowUser
@@ -31,24 +31,29 @@ class RangeFigures:
     p95_execution_ms: dict[int, float]
 
 
-def _fits(start: date, end: date, live: set[date], today: date) -> bool:
-    """Whether start..end has closed days to yesterday, none queued (changed since the rollup)."""
-    return start < today and end >= today - timedelta(days=1) and all(d >= today for d in live)
+def _fits(read: RangeRead) -> bool:
+    """Whether the range has closed days to yesterday, none queued (changed since the rollup)."""
+    today = read.today
+    return (
+        read.start < today
+        and read.end >= today - timedelta(days=1)
+        and all(d >= today for d in read.live)
+    )
 
 
-def user_counts(
-    session: Session, *, start: date, end: date, live: set[date], today: date
-) -> Select | None:
+def user_counts(session: Session, read: RangeRead) -> Select | None:
     """SELECT (user_id, n): every user's events (all agents) on the range's closed days, if a
     stored view holds them; None otherwise (then read daily_agent_user_sets)."""
-    if not _fits(start, end, live, today):
+    if not _fits(read):
         return None
     marker = select(W.agent_id).where(
-        W.first_day == start, W.agent_id == ALL_AGENTS, W.last_day == today - timedelta(days=1)
+        W.first_day == read.start,
+        W.agent_id == ALL_AGENTS,
+        W.last_day == read.today - timedelta(days=1),
     )
     if session.execute(marker).first() is None:
         return None
-    return select(V.user_id, V.events.label("n")).where(V.first_day == start)
+    return select(V.user_id, V.events.label("n")).where(V.first_day == read.start)
 
 
 def _stored(session: Session, start: date, yesterday: date, agent_id: int | None) -> dict:
@@ -114,20 +119,12 @@ def merged_p95(executions: int, tail: Counter, today: list[int]) -> float | None
     return False if value is None else value
 
 
-def range_figures(
-    session: Session,
-    *,
-    start: date,
-    end: date,
-    live: set[date],
-    today: date,
-    agent_id: int | None = None,
-    model_name: str | None = None,
-) -> RangeFigures | None:
-    """Every agent's (and ALL_AGENTS') unique users and p95 over start..end, or None when
+def range_figures(session: Session, read: RangeRead) -> RangeFigures | None:
+    """Every agent's (and ALL_AGENTS') unique users and p95 over the range, or None when
     no stored view fits (then read the events)."""
+    start, end, today, agent_id = read.start, read.end, read.today, read.agent_id
     yesterday = today - timedelta(days=1)
-    if model_name is not None or not _fits(start, end, live, today):
+    if read.model_name is not None or not _fits(read):
         return None
     stored = _stored(session, start, yesterday, agent_id)
     if ALL_AGENTS not in stored:  # not built for today yet

@@ -50,7 +50,9 @@ def match(rows: sparse.csr_matrix, query: sparse.csr_matrix) -> Matches:
     at = np.minimum(np.searchsorted(terms, local), len(terms) - 1)
     hit = terms[at] == local
     # Both sides carry sqrt(block weight), so a block's dot product is weight x cosine.
-    block_weight = np.where(local[hit] < lexical.BLOCK, lexical.WORD_WEIGHT, 1 - lexical.WORD_WEIGHT)
+    block_weight = np.where(
+        local[hit] < lexical.BLOCK, lexical.WORD_WEIGHT, 1 - lexical.WORD_WEIGHT
+    )
     dots = rows.data[hit].astype(np.float64) * weights[at[hit]] / block_weight
     cosines = np.bincount(slot[hit], dots, minlength=n * SLOTS).reshape(n, SLOTS)
     present[owner[hit], group[hit], at[hit]] = True

@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, text
 
 from core import analytics
 from core.analytics import range_stats
+from core.analytics.compute import RangeRead
 from core.analytics.figures import live_days, today_utc
 from core.db import session_scope
 from core.migrate import alembic_config, upgrade_to_head
@@ -92,9 +93,7 @@ def test_spellings_merge_as_the_database_groups_them(agents):
     with session_scope() as session:
         counts = _by_database(session, a, today, agents[0])
         live = live_days(session, a, today)
-        users = range_stats.unique_users(
-            session, start=a, end=today, live=live, today=today, agent_id=agents[0]
-        )
+        users = range_stats.unique_users(session, RangeRead(a, today, live, today, agents[0]))
         ranked = analytics.top_users(session, start=a, end=today, agent_id=agents[0])
     assert len(counts) in (2, 4)
     assert users == len(counts)

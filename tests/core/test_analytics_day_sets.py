@@ -10,6 +10,7 @@ from sqlalchemy import update
 
 from core import analytics
 from core.analytics import day_sets, range_stats
+from core.analytics.compute import RangeRead
 from core.analytics.figures import live_days, today_utc
 from core.db import session_scope
 from core.models import DailyTotal
@@ -121,8 +122,6 @@ def test_users_compare_as_the_database_does(agents):
         analytics.rollup_all(session)
     with session_scope() as session:
         live = live_days(session, a, today_utc())
-        expected = range_stats.unique_users(
-            session, start=a, end=today_utc(), live=live, today=today_utc()
-        )
+        expected = range_stats.unique_users(session, RangeRead(a, today_utc(), live, today_utc()))
     assert expected in (2, 4)
     assert _from_sets(a, today_utc(), 0)[0] == expected

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from core import analytics
 from core.analytics import day_latency, range_stats, window_read, windows
+from core.analytics.compute import RangeRead
 from core.analytics.figures import live_days
 from core.analytics.runner import refresh_windows
 from core.db import session_scope
@@ -55,11 +56,10 @@ def _seed(agents: list[int]) -> list[dict]:
 def _from_events(session, start, end, agent_id=None) -> window_read.RangeFigures:  # noqa: ANN001
     live = live_days(session, start, end)
     kwargs = {"start": start, "end": end, "agent_id": agent_id}
-    users = range_stats.unique_users_by_agent(session, live=live, today=_today(), **kwargs)
+    read = RangeRead(start, end, live, _today(), agent_id)
+    users = range_stats.unique_users_by_agent(session, read)
     p95s = range_stats.p95_by_agent(session, **kwargs)
-    users[windows.ALL_AGENTS] = range_stats.unique_users(
-        session, live=live, today=_today(), **kwargs
-    )
+    users[windows.ALL_AGENTS] = range_stats.unique_users(session, read)
     total = analytics.summary(session, **kwargs)
     if total["p95_execution_ms"] is not None:
         p95s[windows.ALL_AGENTS] = total["p95_execution_ms"]
@@ -67,14 +67,8 @@ def _from_events(session, start, end, agent_id=None) -> window_read.RangeFigures
 
 
 def _stored(session, start, end, agent_id=None):  # noqa: ANN001, ANN202
-    return window_read.range_figures(
-        session,
-        start=start,
-        end=end,
-        live=live_days(session, start, end),
-        today=_today(),
-        agent_id=agent_id,
-    )
+    read = RangeRead(start, end, live_days(session, start, end), _today(), agent_id)
+    return window_read.range_figures(session, read)
 
 
 def test_views_equal_the_events(db_url, agents):  # noqa: ANN001
@@ -113,10 +107,8 @@ def test_top_users_of_a_view_rank_as_the_events_do(db_url, agents, monkeypatch):
     with session_scope() as session:
         for first in windows.first_days(today):
             kwargs = {"start": first, "end": today, "limit": 8}
-            assert window_read.user_counts(
-                session, start=first, end=today, live=live_days(session, first, today),
-                today=today,
-            ) is not None  # fmt: skip
+            read = RangeRead(first, today, live_days(session, first, today), today)
+            assert window_read.user_counts(session, read) is not None
             fast = analytics.top_users(session, **kwargs)
             with monkeypatch.context() as m:
                 m.setattr(window_read, "user_counts", lambda *a, **k: None)
